@@ -1,0 +1,371 @@
+"""`.mlgate.yml`: the pydantic models, the JSON Schema, and `load_config` (file < MLGATE_* env < flags).
+
+With `ci/`, the only module that reads the environment; it is handed a Mapping, never `os.environ` itself.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mlgate.errors import ConfigError
+from mlgate.model import Direction, GateRule, Severity
+from mlgate.yamlfile import Path_, format_path, load_yaml
+
+CONFIG_NAMES = (".mlgate.yml", ".mlgate.yaml")
+ENV_PREFIX = "MLGATE_"
+# NOTE: tokens are read by ci/ from these variables and are never part of the config.
+TOKEN_ENV = ("MLGATE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(value: str | float | int) -> float:
+    """`90`, `"90s"`, `"15m"`, `"2h"` → seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"not a duration: {value!r} (use e.g. 90s, 15m, 2h)")
+        seconds = float(match[1]) * _UNIT_S[match[2]]
+    if seconds <= 0:
+        raise ValueError("must be > 0")
+    return seconds
+
+
+def check_glob(pattern: str) -> str:
+    """A glob that fnmatch can compile and that has balanced brackets."""
+    if not pattern:
+        raise ValueError("empty glob")
+    if pattern.count("[") != pattern.count("]"):
+        raise ValueError(f"bad glob {pattern!r}: unbalanced brackets")
+    try:
+        re.compile(fnmatch.translate(pattern))
+    except re.error as exc:
+        raise ValueError(f"bad glob {pattern!r}: {exc}") from None
+    return pattern
+
+
+Glob = Annotated[str, Field(min_length=1)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RayConfig(_Section):
+    """`train.ray`: where and how to submit to a Ray cluster."""
+
+    address: str | None = Field(None, description="Ray dashboard address; defaults to $RAY_ADDRESS")
+    num_cpus: float = Field(1, ge=0)
+    resources: dict[str, float] = Field(default_factory=dict)
+    working_dir: str = "."
+    excludes: list[str] = Field(default_factory=lambda: ["data/"])
+    token_env: str | None = Field(None, description="name of the env var holding the cluster's auth token")
+
+
+class TrainConfig(_Section):
+    """`train`: the training command and where it runs."""
+
+    command: str | None = Field(None, description="omit to only evaluate existing metrics files")
+    backend: Literal["subprocess", "docker", "ray"] = "subprocess"
+    image: str | None = Field(None, description="docker backend only")
+    gpus: str = Field("none", description="all | none | comma-separated device ids, e.g. 0,1")
+    timeout: float = Field(7200.0, description="seconds, or a duration such as 90s, 15m, 2h")
+    env: dict[str, str] = Field(default_factory=dict)
+    ray: RayConfig = Field(default_factory=RayConfig)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+    @field_validator("gpus", mode="before")
+    @classmethod
+    def _gpus(cls, value: Any) -> str:
+        text = str(value).strip().lower()
+        if text in ("all", "none") or re.fullmatch(r"\d+(,\d+)*", text):
+            return text
+        raise ValueError(f"must be all, none or device ids like 0,1; got {value!r}")
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): ("" if v is None else str(v)) for k, v in value.items()}
+        return value
+
+
+class PredictionColumns(_Section):
+    id: str | None = "id"
+    y_true: str = "y_true"
+    y_pred: str = "y_pred"
+    score: str | None = None
+
+
+class PredictionsConfig(_Section):
+    """`predictions`: per-example results, which enable the noise model."""
+
+    path: str
+    task: Literal["classification", "regression"] = "classification"
+    columns: PredictionColumns = Field(default_factory=PredictionColumns)
+
+
+class CurvePlot(_Section):
+    kind: Literal["curve"]
+    path: str
+    x: str | None = Field(None, description="x column; the row number when omitted")
+    y: list[str] = Field(default_factory=list, description="y columns; every numeric column when empty")
+    title: str | None = None
+
+
+class PredictionPlot(_Section):
+    kind: Literal["confusion", "roc", "pr"]
+    title: str | None = None
+
+
+class BarsPlot(_Section):
+    kind: Literal["bars"]
+    metrics: list[Glob] = Field(default_factory=list, description="globs; the gated metrics when empty")
+    title: str | None = None
+
+
+class ImagePlot(_Section):
+    kind: Literal["image"]
+    path: str
+    title: str | None = None
+
+
+PlotSpec = Annotated[CurvePlot | PredictionPlot | BarsPlot | ImagePlot, Field(discriminator="kind")]
+
+
+class GateRuleConfig(_Section):
+    """One `gates:` entry; the first rule whose glob matches a metric's name wins."""
+
+    metric: Glob
+    direction: Direction | None = Field(None, description="inferred from the name when omitted")
+    abs: float = Field(0.0, ge=0)
+    rel: float = Field(0.0, ge=0)
+    min: float | None = None
+    max: float | None = None
+    severity: Severity = Severity.FAIL
+
+    @field_validator("metric")
+    @classmethod
+    def _glob(cls, value: str) -> str:
+        return check_glob(value)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> GateRuleConfig:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+    def to_rule(self, index: int) -> GateRule:
+        return GateRule(
+            metric=self.metric,
+            direction=self.direction,
+            abs=self.abs,
+            rel=self.rel,
+            min=self.min,
+            max=self.max,
+            severity=self.severity,
+            index=index,
+        )
+
+
+BaselineStoreName = Literal["git-notes", "ci-artifact", "committed", "retrain"]
+
+
+class BaselineConfig(_Section):
+    branch: str = "main"
+    stores: list[BaselineStoreName] = Field(default_factory=lambda: ["git-notes", "ci-artifact", "committed"])
+    max_distance: int = Field(20, ge=0)
+    if_missing: Literal["pass", "warn", "fail"] = "pass"
+
+
+class DriftConfig(_Section):
+    method: Literal["psi", "ks"] = "psi"
+    warn: float = Field(0.1, ge=0)
+
+
+class DataConfig(_Section):
+    path: str
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    severity: Severity = Severity.WARN
+
+
+class ReportConfig(_Section):
+    title: str = "Model report"
+    template: str | None = Field(None, description="path of a custom Jinja template for the Markdown report")
+    precision: int = Field(4, ge=1, le=12)
+
+
+class CommentConfig(_Section):
+    when: Literal["always", "change", "regression", "never"] = "always"
+    mode: Literal["update", "new", "once"] = "update"
+
+
+class ChatopsConfig(_Section):
+    enabled: bool = True
+    min_permission: Literal["write", "maintain", "admin"] = "write"
+    allow_self_accept: bool = False
+
+
+class StatusConfig(_Section):
+    name: str = "mlgate"
+    informational: bool = False
+
+
+class Config(_Section):
+    """The whole `.mlgate.yml`."""
+
+    version: Literal[1] = 1
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    metrics: list[str] | None = Field(None, description="files or globs; DVC layouts are found when omitted")
+    params: list[str] | None = Field(None, description="files or globs; DVC layouts are found when omitted")
+    predictions: PredictionsConfig | None = None
+    plots: list[PlotSpec] = Field(default_factory=list)
+    gates: list[GateRuleConfig] = Field(default_factory=list)
+    baseline: BaselineConfig = Field(default_factory=BaselineConfig)
+    data: DataConfig | None = None
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    comment: CommentConfig = Field(default_factory=CommentConfig)
+    chatops: ChatopsConfig = Field(default_factory=ChatopsConfig)
+    status: StatusConfig = Field(default_factory=StatusConfig)
+
+    @property
+    def rules(self) -> tuple[GateRule, ...]:
+        return tuple(rule.to_rule(i) for i, rule in enumerate(self.gates))
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The effective config, where it was read from, and the source of each overridden key."""
+
+    config: Config
+    path: Path | None
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def find_config(root: Path) -> Path | None:
+    """The config file in `root`, if there is one."""
+    return next((root / name for name in CONFIG_NAMES if (root / name).is_file()), None)
+
+
+def load_config(
+    path: Path | None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> LoadedConfig:
+    """Read `path` (None: defaults only), apply `MLGATE_SECTION__KEY` variables, then flag overrides.
+
+    `overrides` maps dotted key paths (`train.command`) to values; flags win over the environment.
+    """
+    source = str(path) if path is not None else "(defaults)"
+    data: dict[str, Any] = {}
+    lines: dict[Path_, int] = {}
+    if path is not None:
+        data, lines = _read(path)
+    sources = {key: source for key in data}
+    for key, value in _env_overrides(env or {}).items():
+        _set_path(data, key, value, source=f"env {ENV_PREFIX}{key.upper().replace('.', '__')}")
+        sources[key] = f"env {ENV_PREFIX}{key.upper().replace('.', '__')}"
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set_path(data, key, value, source="flag")
+            sources[key] = "flag"
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(exc, source, lines) from None
+    return LoadedConfig(config=config, path=path, sources=sources)
+
+
+def _read(path: Path) -> tuple[dict[str, Any], dict[Path_, int]]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "not UTF-8 text") from None
+    data, lines = load_yaml(text, str(path), ConfigError)
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), f"must be a mapping of sections, got {type(data).__name__}")
+    return data, lines
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    """`MLGATE_TRAIN__COMMAND=python t.py` → {"train.command": "python t.py"}; tokens are skipped."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for name, value in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or name in TOKEN_ENV or "__" not in name:
+            continue
+        key = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+        try:
+            out[key] = yaml.safe_load(value) if value.strip() else value
+        except yaml.YAMLError:
+            out[key] = value
+    return out
+
+
+def _set_path(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:
+    *parents, leaf = dotted.split(".")
+    node = data
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(source, f"{dotted}: {part} is not a section")
+        node = child
+    node[leaf] = value
+
+
+def _config_error(exc: ValidationError, source: str, lines: dict[Path_, int]) -> ConfigError:
+    first = exc.errors()[0]
+    loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
+    key = format_path(loc) or "(top level)"
+    line = _nearest_line(loc, lines)
+    where = f"{source}:{line}" if line else source
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "literal_error":
+        message = f"{message}, got {first.get('input')!r}"
+    extra = len(exc.errors()) - 1
+    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
+    return ConfigError(where, f"{key}: {message}{more}", hint="`mlgate schema` prints every key and type")
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and part in ("curve", "confusion", "roc", "pr", "bars", "image")
+
+
+def _nearest_line(loc: Sequence[Any], lines: dict[Path_, int]) -> int | None:
+    path = tuple(loc)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of `.mlgate.yml`, as `mlgate schema` prints it."""
+    schema = Config.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mlgate configuration (.mlgate.yml)"
+    return schema

@@ -1,0 +1,99 @@
+"""Strict YAML reading for config and metrics files: duplicate keys are errors, positions are kept.
+
+`load_yaml` returns the data and, for every mapping key and sequence item, the 1-based line it was written
+on, so an error can say `.mlgate.yml:7: gates[1].abs: …`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from mlgate.errors import MlgateError
+
+Path_ = tuple[str | int, ...]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader without the YAML 1.1 surprises that matter here: `on`/`yes` stay strings."""
+
+
+# NOTE: YAML 1.1 reads `on`, `off`, `yes`, `no` as booleans (GitHub's `on:` key is the famous victim);
+# keep only true/false, as YAML 1.2 does.
+_StrictLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def load_yaml(
+    text: str, source: str, error: Callable[[str, str], MlgateError]
+) -> tuple[Any, dict[Path_, int]]:
+    """Parse one YAML document. `error(where, what)` builds the exception raised on bad input."""
+    try:
+        node = yaml.compose(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise error(where, f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise error(source, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise error(source, "invalid YAML: nested too deeply") from None
+    if node is None:
+        return None, {}
+    lines: dict[Path_, int] = {}
+    _check_keys(node, (), lines, source, error)
+    loader = _StrictLoader("")
+    try:
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise error(source, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _check_keys(
+    node: yaml.Node,
+    path: Path_,
+    lines: dict[Path_, int],
+    source: str,
+    error: Callable[[str, str], MlgateError],
+) -> None:
+    stack: list[tuple[yaml.Node, Path_]] = [(node, path)]
+    while stack:
+        current, at = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in current.value:
+                key = str(key_node.value)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise error(f"{source}:{line}", f"duplicate key {format_path((*at, key))!r}")
+                seen.add(key)
+                lines[(*at, key)] = line
+                stack.append((value_node, (*at, key)))
+        elif isinstance(current, yaml.SequenceNode):
+            for index, item in enumerate(current.value):
+                lines[(*at, index)] = item.start_mark.line + 1
+                stack.append((item, (*at, index)))
+
+
+def format_path(path: Path_) -> str:
+    """`("gates", 1, "abs")` → `gates[1].abs`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

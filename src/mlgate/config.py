@@ -185,9 +185,13 @@ class GateRuleConfig(_Section):
 BaselineStoreName = Literal["git-notes", "ci-artifact", "committed", "retrain"]
 
 
+def _default_stores() -> list[BaselineStoreName]:
+    return ["git-notes", "ci-artifact", "committed"]
+
+
 class BaselineConfig(_Section):
     branch: str = "main"
-    stores: list[BaselineStoreName] = Field(default_factory=lambda: ["git-notes", "ci-artifact", "committed"])
+    stores: list[BaselineStoreName] = Field(default_factory=_default_stores)
     max_distance: int = Field(20, ge=0)
     if_missing: Literal["pass", "warn", "fail"] = "pass"
 
@@ -275,7 +279,7 @@ def load_config(
     lines: dict[Path_, int] = {}
     if path is not None:
         data, lines = _read(path)
-    sources = {key: source for key in data}
+    sources = dict.fromkeys(data, source)
     for key, value in _env_overrides(env or {}).items():
         _set_path(data, key, value, source=f"env {ENV_PREFIX}{key.upper().replace('.', '__')}")
         sources[key] = f"env {ENV_PREFIX}{key.upper().replace('.', '__')}"

@@ -167,7 +167,8 @@ class Delta:
     def change(self) -> float | None:
         if self.base is None or self.head is None or not (self.base.is_number and self.head.is_number):
             return None
-        assert self.base.value is not None and self.head.value is not None
+        assert self.base.value is not None
+        assert self.head.value is not None
         diff = self.head.value - self.base.value
         return None if math.isnan(diff) else diff
 

@@ -1,0 +1,102 @@
+"""The command line: argparse → one command handler → ExitCode. The only module that prints errors or exits.
+
+Every error is one line, `mlgate: error: <where>: <what>`, plus an optional `hint:` line; a traceback is
+printed only for an internal error (exit 4), which is a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from mlgate import __version__
+from mlgate.commands import Context
+from mlgate.console import Console
+from mlgate.errors import ExitCode, MlgateError
+
+# Each module under mlgate.commands registers its own subcommands; order is the order of `--help`.
+COMMAND_MODULES = ("diff", "explain", "config")
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """Flags every subcommand takes (DESIGN §2)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="config file (default: .mlgate.yml at the repo top)")
+    common.add_argument(
+        "--strict", action="store_true", default=None, help="no baseline or inconclusive → fail"
+    )
+    common.add_argument(
+        "--dry-run", action="store_true", default=None, help="write what would be posted to files"
+    )
+    common.add_argument("--forge", choices=("github", "gitlab", "none"), help="code host (default: detected)")
+    common.add_argument("-q", "--quiet", action="count", default=0, help="only results and errors")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more detail on stderr")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlgate",
+        description="Continuous machine learning for CI: train, compare with the main branch's baseline, "
+        "gate, and post one sticky report.",
+        epilog="exit codes: 0 passed · 1 gate failed · 2 bad input · 3 run failed · 4 internal error · "
+        "130 interrupted",
+    )
+    parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parents = [common_parser()]
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"mlgate.commands.{name}").register(sub, parents)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one command and return its exit code (the console script passes it to sys.exit)."""
+    from mlgate.ci import process_env
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed its message
+        return int(ExitCode.USAGE if exc.code not in (0, None) else ExitCode.OK)
+    if getattr(args, "handler", None) is None:
+        parser.print_help(out)
+        return int(ExitCode.USAGE)
+    console = Console(out=out, err=err, verbosity=min(1, args.verbose) - min(1, args.quiet))
+    ctx = Context(
+        args=args, env=process_env() if env is None else env, cwd=cwd or Path.cwd(), console=console
+    )
+    return int(_dispatch(ctx, err))
+
+
+def _dispatch(ctx: Context, err: TextIO) -> ExitCode:
+    try:
+        code: ExitCode = ctx.args.handler(ctx)
+        return code
+    except MlgateError as exc:
+        where = f"{exc.where}: " if exc.where else ""
+        err.write(ctx.console.mask(f"mlgate: error: {where}{exc.what}") + "\n")
+        if exc.hint:
+            err.write(ctx.console.mask(f"hint: {exc.hint}") + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.write("mlgate: interrupted\n")
+        return ExitCode.INTERRUPTED
+    except Exception:
+        err.write(ctx.console.mask(traceback.format_exc()))
+        err.write("mlgate: internal error: this is a bug, please report it with the traceback above\n")
+        return ExitCode.INTERNAL

@@ -1,0 +1,44 @@
+"""The subcommands: each module registers its parser and handles one command, given a `Context`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlgate.console import Console
+from mlgate.errors import ExitCode
+
+
+@dataclass
+class Context:
+    """One invocation: parsed arguments, the environment (as a Mapping), working directory, console."""
+
+    args: argparse.Namespace
+    env: Mapping[str, str]
+    cwd: Path
+    console: Console
+
+    def flag(self, name: str, default: Any = None) -> Any:
+        return getattr(self.args, name, default)
+
+
+Handler = Callable[[Context], ExitCode]
+Subparsers = Any  # argparse._SubParsersAction, which argparse does not export
+
+
+def add_command(
+    sub: Subparsers, name: str, handler: Handler, *, help: str, parents: list[argparse.ArgumentParser]
+) -> argparse.ArgumentParser:
+    """Register one subcommand whose handler receives a Context."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help,
+        description=help,
+        parents=parents,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser

@@ -1,0 +1,167 @@
+"""`mlgate diff`: metrics and params of the work tree (or REV) against the baseline, as DVC users expect."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from mlgate.commands import Context, Subparsers, add_command
+from mlgate.errors import ExitCode
+from mlgate.gitrepo import GitRepo
+from mlgate.model import Delta, Metric, Verdict, format_number
+from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
+
+
+def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
+    parser = add_command(
+        sub, "diff", run, help="compare metrics and params with the baseline (like `dvc metrics diff`)",
+        parents=parents,
+    )  # fmt: skip
+    parser.add_argument("rev", nargs="?", help="compare this commit instead of the work tree")
+    parser.add_argument(
+        "--base", metavar="REV", help="baseline commit (default: merge-base with the base branch)"
+    )
+    fmt = parser.add_mutually_exclusive_group()
+    fmt.add_argument("--md", action="store_const", const="md", dest="format", help="Markdown table")
+    fmt.add_argument("--json", action="store_const", const="json", dest="format", help="JSON")
+    fmt.add_argument(
+        "--table", action="store_const", const="table", dest="format", help="plain table (default)"
+    )
+    parser.add_argument("--all", action="store_true", help="show unchanged metrics and params too")
+    parser.add_argument(
+        "--precision", type=int, default=None, metavar="N", help="significant digits (default 5)"
+    )
+    parser.add_argument("--no-params", action="store_true", help="metrics only")
+
+
+def run(ctx: Context) -> ExitCode:
+    repo = GitRepo.discover(ctx.cwd)
+    loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env)
+    evaluation = evaluate_checkout(
+        repo,
+        loaded,
+        ctx.console,
+        rev=ctx.flag("rev"),
+        base=ctx.flag("base"),
+        strict=ctx.flag("strict", False),
+    )
+    precision = ctx.flag("precision") or 5
+    show_all = bool(ctx.flag("all"))
+    fmt = ctx.flag("format") or "table"
+    if fmt == "json":
+        ctx.console.print(json.dumps(diff_json(evaluation, show_all), indent=2, sort_keys=False))
+        return ExitCode.OK
+    from mlgate.report import render_diff_table
+
+    base_header = evaluation.base_label if evaluation.baseline is None else evaluation.baseline.ref.sha[:7]
+    headers = ("Path", "Metric", base_header, evaluation.head_label, "Change")
+    rows = metric_rows(evaluation.comparison.deltas, precision, show_all)
+    if not rows and evaluation.baseline is None:
+        ctx.console.info(f"no baseline found at {evaluation.base_sha[:12]} ({evaluation.base_label})")
+    ctx.console.print(render_diff_table(headers, rows, fmt))
+    if not ctx.flag("no_params"):
+        param_table = param_rows(evaluation, show_all)
+        if param_table:
+            ctx.console.print("")
+            headers = ("Path", "Param", base_header, evaluation.head_label)
+            ctx.console.print(render_diff_table(headers, param_table, fmt))
+    return ExitCode.OK
+
+
+Row = tuple[str, ...]
+
+
+def _value(metric: Metric | None, precision: int) -> str:
+    return "-" if metric is None else metric.display(precision)
+
+
+def metric_rows(deltas: Sequence[Delta], precision: int, show_all: bool) -> list[Row]:
+    """(path, metric, base, head, change) for each changed metric (each one with `show_all`)."""
+    rows: list[Row] = []
+    for delta in deltas:
+        change = delta.change
+        if not show_all and change == 0:
+            continue
+        side = delta.head or delta.base
+        assert side is not None
+        change_text = "-" if change is None else format_number(change, precision)
+        if change is not None and change > 0:
+            change_text = "+" + change_text
+        rows.append(
+            (
+                side.source,
+                delta.name,
+                _value(delta.base, precision),
+                _value(delta.head, precision),
+                change_text,
+            )
+        )
+    return rows
+
+
+def param_rows(evaluation: Evaluation, show_all: bool) -> list[Row]:
+    """(path, param, base, head) for each changed param (each one with `show_all`)."""
+    if evaluation.baseline is None:
+        return []
+    head, base = evaluation.params, evaluation.baseline.params
+    rows: list[Row] = []
+    for name in list(head.params) + [n for n in base.params if n not in head.params]:
+        head_param, base_param = head.get(name), base.get(name)
+        head_value = head_param.value if head_param else "-"
+        base_value = base_param.value if base_param else "-"
+        either = head_param or base_param
+        if either is not None and (show_all or head_value != base_value):
+            rows.append((either.source, name, base_value, head_value))
+    return rows
+
+
+def diff_json(evaluation: Evaluation, show_all: bool) -> dict[str, Any]:
+    """DVC's `metrics diff --json` shape ({path: {metric: {old, new, diff}}}) plus the verdicts."""
+    metrics: dict[str, dict[str, Any]] = {}
+    for result in evaluation.gate.results:
+        delta = result.delta
+        if not show_all and delta.change == 0:
+            continue
+        side = delta.head or delta.base
+        assert side is not None
+        metrics.setdefault(side.source, {})[delta.name] = {
+            "old": _json_value(delta.base),
+            "new": _json_value(delta.head),
+            "diff": _finite(delta.change),
+            "verdict": result.verdict.value,
+            "gated": result.gated,
+        }
+    params: dict[str, dict[str, Any]] = {}
+    for source, name, old, new in param_rows(evaluation, show_all):
+        params.setdefault(source, {})[name] = {"old": old, "new": new}
+    return {
+        "base": {
+            "sha": evaluation.base_sha,
+            "label": evaluation.base_label,
+            "found": evaluation.baseline is not None,
+        },
+        "outcome": evaluation.gate.outcome.value,
+        "metrics": metrics,
+        "params": params,
+        "regressions": [
+            r.name for r in evaluation.gate.results if r.verdict is Verdict.REGRESSED and r.gated
+        ],
+    }
+
+
+def _json_value(metric: Metric | None) -> float | str | None:
+    if metric is None:
+        return None
+    if metric.value is None:
+        return metric.raw
+    return _finite(metric.value)
+
+
+def _finite(value: float | None) -> float | str | None:
+    """JSON has no NaN or Infinity: those are written as the strings "nan", "inf", "-inf"."""
+    if value is None or math.isfinite(value):
+        return value
+    return format_number(value)

@@ -1,0 +1,141 @@
+"""Read-only views of a set of files: the work tree on disk, or a commit read through git.
+
+Metrics, params, predictions and plot data are loaded through a `FileTree`, so the same loader reads the
+head's work tree and the base commit's committed files.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import subprocess
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from mlgate.errors import GitError, MetricsError
+
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mlgate"}
+
+
+class FileTree(Protocol):
+    """Files addressed by repository-relative POSIX paths."""
+
+    label: str
+
+    def glob(self, pattern: str) -> list[str]:
+        """Paths matching `pattern` (a plain path matches itself if it exists), sorted."""
+        ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def size(self, path: str) -> int:
+        """Bytes in `path`; raises MetricsError naming the path when it is absent."""
+        ...
+
+    def read_bytes(self, path: str) -> bytes:
+        """The file's content; raises MetricsError naming the path when it is absent."""
+        ...
+
+
+def _matches(path: str, pattern: str) -> bool:
+    if "**" in pattern:
+        return PurePosixPath(path).match(pattern.replace("**/", "")) or fnmatch.fnmatch(path, pattern)
+    return fnmatch.fnmatchcase(path, pattern)
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(ch in pattern for ch in "*?[")
+
+
+class WorkTree:
+    """The files on disk under `root`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.label = "work tree"
+
+    def _path(self, path: str) -> Path:
+        return self.root / path
+
+    def glob(self, pattern: str) -> list[str]:
+        if not _is_glob(pattern):
+            return [pattern] if self._path(pattern).is_file() else []
+        found = [
+            p.relative_to(self.root).as_posix()
+            for p in self.root.glob(pattern)
+            if p.is_file() and not _SKIP_DIRS.intersection(p.relative_to(self.root).parts)
+        ]
+        return sorted(found)
+
+    def exists(self, path: str) -> bool:
+        return self._path(path).is_file()
+
+    def size(self, path: str) -> int:
+        try:
+            return self._path(path).stat().st_size
+        except OSError as exc:
+            raise MetricsError(path, f"cannot read: {exc.strerror or exc}") from None
+
+    def read_bytes(self, path: str) -> bytes:
+        target = self._path(path)
+        if target.is_dir():
+            raise MetricsError(path, "is a directory, not a file")
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            raise MetricsError(path, "no such file") from None
+        except OSError as exc:
+            raise MetricsError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+class GitTree:
+    """The files of commit `rev` in the repository at `root`, read with `git ls-tree` / `git cat-file`."""
+
+    def __init__(self, root: Path, rev: str) -> None:
+        self.root = root
+        self.rev = rev
+        self.label = f"commit {rev[:12]}"
+        self._sizes: dict[str, int] | None = None
+
+    def _listing(self) -> dict[str, int]:
+        if self._sizes is None:
+            out = _git(self.root, "ls-tree", "-r", "-l", "-z", self.rev)
+            sizes: dict[str, int] = {}
+            for entry in out.split(b"\0"):
+                if not entry:
+                    continue
+                meta, _, name = entry.partition(b"\t")
+                fields = meta.split()
+                if len(fields) == 4 and fields[1] == b"blob":
+                    sizes[name.decode("utf-8", "surrogateescape")] = int(fields[3])
+            self._sizes = sizes
+        return self._sizes
+
+    def glob(self, pattern: str) -> list[str]:
+        listing = self._listing()
+        if not _is_glob(pattern):
+            return [pattern] if pattern in listing else []
+        return sorted(p for p in listing if _matches(p, pattern))
+
+    def exists(self, path: str) -> bool:
+        return path in self._listing()
+
+    def size(self, path: str) -> int:
+        try:
+            return self._listing()[path]
+        except KeyError:
+            raise MetricsError(f"{path}@{self.rev[:12]}", "no such file in that commit") from None
+
+    def read_bytes(self, path: str) -> bytes:
+        self.size(path)
+        return _git(self.root, "cat-file", "blob", f"{self.rev}:{path}")
+
+
+def _git(root: Path, *args: str) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise GitError("git", "not installed", hint="install git; baselines are read from history") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git {args[0]}", message[-1] if message else f"exit {done.returncode}")
+    return done.stdout

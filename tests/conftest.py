@@ -1,0 +1,40 @@
+"""Shared fixtures: real git projects in tmp dirs, and the CLI run in-process with captured output."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mlgate.cli import main
+from tests.gitproject import GitProject
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+CliRunner = Callable[..., CliResult]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> GitProject:
+    return GitProject(tmp_path / "repo")
+
+
+@pytest.fixture
+def cli(project: GitProject) -> CliRunner:
+    """`cli("diff", "--md")` runs `mlgate` in-process in the project, with an empty environment."""
+
+    def run(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(list(argv), env=env or {}, cwd=cwd or project.root, out=out, err=err)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run

@@ -1,0 +1,106 @@
+"""`mlgate diff` end to end in real git repositories."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import CliRunner
+from tests.gitproject import GitProject
+
+CONFIG = "gates:\n  - {metric: acc, abs: 0.01}\n  - {metric: loss}\n"
+
+
+def _pr(project: GitProject) -> None:
+    project.commit(
+        "baseline",
+        **{".mlgate.yml": CONFIG, "metrics.json": {"acc": 0.9, "loss": 0.3, "epochs": 5}},
+        params_dot_yaml="lr: 0.1\ndepth: 3\n",
+    )
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.85, "loss": 0.3, "epochs": 5})
+    project.write("params.yaml", "lr: 0.2\ndepth: 3\n")
+
+
+def test_markdown_diff_shows_changed_metrics_and_params_when_work_tree_differs(
+    project: GitProject, cli: CliRunner
+) -> None:
+    _pr(project)
+    result = cli("diff", "--md")
+    assert result.code == 0, result.err
+    assert "| metrics.json | acc" in result.out
+    assert "0.85" in result.out
+    assert "-0.05" in result.out
+    assert "loss" not in result.out  # unchanged metrics are hidden without --all
+    assert "| params.yaml | lr" in result.out
+
+
+def test_all_shows_unchanged_metrics(project: GitProject, cli: CliRunner) -> None:
+    _pr(project)
+    result = cli("diff", "--all")
+    assert result.code == 0, result.err
+    assert "loss" in result.out
+    assert "epochs" in result.out
+    assert "depth" in result.out
+
+
+def test_json_diff_has_dvc_shape_and_verdicts(project: GitProject, cli: CliRunner) -> None:
+    _pr(project)
+    result = cli("diff", "--json")
+    data = json.loads(result.out)
+    acc = data["metrics"]["metrics.json"]["acc"]
+    assert acc["old"] == 0.9
+    assert acc["new"] == 0.85
+    assert abs(acc["diff"] + 0.05) < 1e-12
+    assert acc["verdict"] == "regressed"
+    assert data["regressions"] == ["acc"]
+    assert data["outcome"] == "fail"
+    assert data["params"]["params.yaml"]["lr"] == {"old": "0.1", "new": "0.2"}
+
+
+def test_explicit_base_and_rev_compare_two_commits(project: GitProject, cli: CliRunner) -> None:
+    first = project.commit("one", **{"metrics.json": {"acc": 0.5}})
+    second = project.commit("two", **{"metrics.json": {"acc": 0.75}})
+    result = cli("diff", second, "--base", first, "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["metrics"]["metrics.json"]["acc"]["diff"] == 0.25
+
+
+def test_unknown_base_rev_is_a_usage_error(project: GitProject, cli: CliRunner) -> None:
+    project.commit("one", **{"metrics.json": {"acc": 0.5}})
+    result = cli("diff", "--base", "no-such-rev")
+    assert result.code == 2
+    assert result.err.startswith("mlgate: error: --base no-such-rev: unknown revision")
+    assert "Traceback" not in result.err
+
+
+def test_not_a_git_repository_is_a_usage_error(tmp_path_factory, cli: CliRunner) -> None:  # type: ignore[no-untyped-def]
+    bare = tmp_path_factory.mktemp("plain")
+    (bare / "metrics.json").write_text('{"acc": 1}')
+    result = cli("diff", cwd=bare)
+    assert result.code == 2
+    assert "not a git repository" in result.err
+
+
+def test_shallow_clone_without_base_gives_fetch_depth_hint(
+    project: GitProject, cli: CliRunner, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    project.commit("one", **{"metrics.json": {"acc": 0.5}})
+    project.commit("two", **{"metrics.json": {"acc": 0.6}})
+    project.branch("feature")
+    project.commit("three", **{"metrics.json": {"acc": 0.7}})
+    clone = tmp_path / "shallow"
+    project.git("clone", "-q", "--depth", "1", "--branch", "feature", f"file://{project.root}", str(clone))
+    result = cli("diff", cwd=clone)
+    assert result.code == 2
+    assert "fetch-depth: 0" in result.err
+
+
+def test_no_baseline_is_said_when_base_has_no_metrics(project: GitProject, cli: CliRunner) -> None:
+    project.commit("empty", **{"README.md": "x"})
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.9})
+    result = cli("diff", "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["base"]["found"] is False
+    assert data["outcome"] == "no_baseline"

@@ -20,7 +20,7 @@ from mlgate.console import Console
 from mlgate.errors import ExitCode, MlgateError
 
 # Each module under mlgate.commands registers its own subcommands; order is the order of `--help`.
-COMMAND_MODULES = ("diff", "explain", "config")
+COMMAND_MODULES = ("run", "train", "diff", "report", "explain", "baseline", "demo", "config")
 
 
 def common_parser() -> argparse.ArgumentParser:

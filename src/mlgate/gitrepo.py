@@ -40,9 +40,11 @@ class GitRepo:
             )
         return cls(Path(done.stdout.strip()))
 
-    def git(self, *args: str, check: bool = True) -> str:
+    def git(self, *args: str, check: bool = True, input: str | None = None) -> str:
         """Run git in the repository; returns stdout. On failure raises GitError with git's last line."""
-        done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["git", *args], cwd=self.root, capture_output=True, text=True, check=False, input=input
+        )
         if check and done.returncode != 0:
             lines = done.stderr.strip().splitlines()
             raise GitError(f"git {args[0]}", lines[-1] if lines else f"exit {done.returncode}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlgate.baseline import Baseline, BaselineStore, CommittedFileStore, find_baseline
+from mlgate.baseline import Baseline, BaselineStore, CommittedFileStore, GitNotesStore, find_baseline
 from mlgate.comparison import compare
 from mlgate.config import Config, LoadedConfig, find_config, load_config
 from mlgate.console import Console
@@ -106,7 +106,7 @@ def _base_commit(repo: GitRepo, config: Config, head_sha: str, base: str | None)
     if base is not None:
         return repo.resolve(base), base
     branch = config.baseline.branch
-    return repo.merge_base(head_sha, branch), f"merge-base with {branch}"
+    return repo.merge_base(head_sha, branch), branch
 
 
 def _stores(repo: GitRepo, config: Config, console: Console) -> list[BaselineStore]:
@@ -114,6 +114,8 @@ def _stores(repo: GitRepo, config: Config, console: Console) -> list[BaselineSto
     for name in config.baseline.stores:
         if name == "committed":
             stores.append(CommittedFileStore(repo, config.metrics, config.params, console.warn))
+        elif name == "git-notes":
+            stores.append(GitNotesStore(repo, console.warn))
         else:
             console.debug(f"baseline store {name}: not available in this command; skipped")
     return stores

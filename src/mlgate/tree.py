@@ -51,27 +51,37 @@ class WorkTree:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._resolved_root = root.resolve()
         self.label = "work tree"
 
     def _path(self, path: str) -> Path:
-        return self.root / path
+        """The file on disk; a path that leaves the tree (a symlink a PR committed, `..`) is refused."""
+        target = self.root / path
+        if not target.resolve().is_relative_to(self._resolved_root):
+            raise MetricsError(path, "points outside the repository (symlink or ..); refused")
+        return target
 
     def glob(self, pattern: str) -> list[str]:
         if not _is_glob(pattern):
-            return [pattern] if self._path(pattern).is_file() else []
+            return [pattern] if self.exists(pattern) else []
         found = [
             p.relative_to(self.root).as_posix()
             for p in self.root.glob(pattern)
             if p.is_file() and not _SKIP_DIRS.intersection(p.relative_to(self.root).parts)
         ]
-        return sorted(found)
+        return sorted(path for path in found if self.exists(path))
 
     def exists(self, path: str) -> bool:
-        return self._path(path).is_file()
+        try:
+            return self._path(path).is_file()
+        except MetricsError:
+            return False
 
     def size(self, path: str) -> int:
         try:
             return self._path(path).stat().st_size
+        except FileNotFoundError:
+            raise MetricsError(path, "no such file") from None
         except OSError as exc:
             raise MetricsError(path, f"cannot read: {exc.strerror or exc}") from None
 

@@ -45,7 +45,9 @@ def test_success_streams_output_to_log_and_console(tmp_path: Path) -> None:
 
 
 def test_env_and_cwd_reach_the_command(tmp_path: Path) -> None:
-    record, _ = run(tmp_path, f"{PY} -c \"import os; open('seed.txt','w').write(os.environ['SEED'])\"", env={"SEED": "7"})
+    record, _ = run(
+        tmp_path, f"{PY} -c \"import os; open('seed.txt','w').write(os.environ['SEED'])\"", env={"SEED": "7"}
+    )
     assert record.ok
     assert (tmp_path / "seed.txt").read_text() == "7"
 
@@ -89,14 +91,14 @@ def test_timeout_stops_the_whole_process_group(tmp_path: Path) -> None:
 
 
 def test_sigkill_is_named_as_out_of_memory_when_the_command_is_killed(tmp_path: Path) -> None:
-    record, _ = run(tmp_path, f"{PY} -c \"import os, signal; os.kill(os.getpid(), signal.SIGKILL)\"")
+    record, _ = run(tmp_path, f'{PY} -c "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"')
     assert record.exit_code == 137
     assert "SIGKILL" in describe_failure(record)
     assert "out of memory" in describe_failure(record)
 
 
 def test_peak_rss_and_cpu_time_are_measured(tmp_path: Path) -> None:
-    record, _ = run(tmp_path, f"{PY} -c \"b = bytearray(200 * 2**20); sum(range(3_000_000))\"")
+    record, _ = run(tmp_path, f'{PY} -c "b = bytearray(200 * 2**20); sum(range(3_000_000))"')
     assert record.ok
     assert record.peak_rss_mib is not None
     assert record.peak_rss_mib > 200

@@ -16,8 +16,9 @@ _SECRET_KEY = re.compile(r"token|secret|password|passwd|key|credential", re.IGNO
 
 
 def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
-    parser = add_command(sub, "config", run_config, help="print the effective config (secrets masked)",
-                         parents=parents)  # fmt: skip
+    parser = add_command(
+        sub, "config", run_config, help="print the effective config (secrets masked)", parents=parents
+    )
     parser.add_argument("--json", action="store_true", help="JSON instead of YAML")
     add_command(sub, "schema", run_schema, help="print the JSON Schema of .mlgate.yml", parents=parents)
 

@@ -5,21 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from mlgate.commands import Context, Subparsers, add_command
 from mlgate.errors import ExitCode
 from mlgate.gitrepo import GitRepo
-from mlgate.model import Delta, Metric, Verdict, format_number
+from mlgate.model import Metric, Verdict, format_number
 from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
 
 
 def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     parser = add_command(
-        sub, "diff", run, help="compare metrics and params with the baseline (like `dvc metrics diff`)",
+        sub,
+        "diff",
+        run,
+        help="compare metrics and params with the baseline (like `dvc metrics diff`)",
         parents=parents,
-    )  # fmt: skip
+    )
     parser.add_argument("rev", nargs="?", help="compare this commit instead of the work tree")
     parser.add_argument(
         "--base", metavar="REV", help="baseline commit (default: merge-base with the base branch)"
@@ -50,56 +52,29 @@ def run(ctx: Context) -> ExitCode:
     )
     precision = ctx.flag("precision") or 5
     show_all = bool(ctx.flag("all"))
-    fmt = ctx.flag("format") or "table"
-    if fmt == "json":
+    if ctx.flag("format") == "json":
         ctx.console.print(json.dumps(diff_json(evaluation, show_all), indent=2, sort_keys=False))
         return ExitCode.OK
-    from mlgate.report import render_diff_table
+    from mlgate.difftable import Format, render_diff_table, render_params_diff
 
-    base_header = evaluation.base_label if evaluation.baseline is None else evaluation.baseline.ref.sha[:7]
-    headers = ("Path", "Metric", base_header, evaluation.head_label, "Change")
-    rows = metric_rows(evaluation.comparison.deltas, precision, show_all)
-    if not rows and evaluation.baseline is None:
+    fmt: Format = "md" if ctx.flag("format") == "md" else "table"
+
+    base_label = evaluation.base_label if evaluation.baseline is None else evaluation.baseline.ref.sha[:7]
+    if evaluation.baseline is None:
         ctx.console.info(f"no baseline found at {evaluation.base_sha[:12]} ({evaluation.base_label})")
-    ctx.console.print(render_diff_table(headers, rows, fmt))
-    if not ctx.flag("no_params"):
-        param_table = param_rows(evaluation, show_all)
-        if param_table:
-            ctx.console.print("")
-            headers = ("Path", "Param", base_header, evaluation.head_label)
-            ctx.console.print(render_diff_table(headers, param_table, fmt))
+    labels = {"base_label": base_label, "head_label": evaluation.head_label}
+    deltas = evaluation.comparison.deltas
+    table = render_diff_table(deltas, fmt, precision=precision, show_all=show_all, **labels)
+    if table:
+        ctx.console.print(table.rstrip("\n"))
+    params = param_rows(evaluation, show_all) if not ctx.flag("no_params") else []
+    if params:
+        ctx.console.print("")
+        ctx.console.print(render_params_diff(params, fmt, **labels).rstrip("\n"))
     return ExitCode.OK
 
 
-Row = tuple[str, ...]
-
-
-def _value(metric: Metric | None, precision: int) -> str:
-    return "-" if metric is None else metric.display(precision)
-
-
-def metric_rows(deltas: Sequence[Delta], precision: int, show_all: bool) -> list[Row]:
-    """(path, metric, base, head, change) for each changed metric (each one with `show_all`)."""
-    rows: list[Row] = []
-    for delta in deltas:
-        change = delta.change
-        if not show_all and change == 0:
-            continue
-        side = delta.head or delta.base
-        assert side is not None
-        change_text = "-" if change is None else format_number(change, precision)
-        if change is not None and change > 0:
-            change_text = "+" + change_text
-        rows.append(
-            (
-                side.source,
-                delta.name,
-                _value(delta.base, precision),
-                _value(delta.head, precision),
-                change_text,
-            )
-        )
-    return rows
+Row = tuple[str, str, str, str]
 
 
 def param_rows(evaluation: Evaluation, show_all: bool) -> list[Row]:

@@ -13,8 +13,9 @@ from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
 
 
 def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
-    parser = add_command(sub, "explain", run, help="why metric M passed or failed: values, rule, arithmetic",
-                         parents=parents)  # fmt: skip
+    parser = add_command(
+        sub, "explain", run, help="why metric M passed or failed: values, rule, arithmetic", parents=parents
+    )
     parser.add_argument("metric", help="metric name, as `mlgate diff --all` shows it")
     parser.add_argument(
         "--base", metavar="REV", help="baseline commit (default: merge-base with the base branch)"

@@ -1,0 +1,52 @@
+"""`mlgate report`: render the report from existing metrics; `--preview` writes report.md + report.html."""
+
+from __future__ import annotations
+
+import argparse
+import webbrowser
+from pathlib import Path
+
+from mlgate.bundle import write_bundle
+from mlgate.commands import Context, Subparsers, add_command
+from mlgate.errors import ExitCode
+from mlgate.gitrepo import GitRepo
+from mlgate.pipeline import evaluate_checkout, load_effective_config
+
+DEFAULT_FOLDER = "mlgate-report"
+
+
+def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
+    parser = add_command(
+        sub, "report", run, help="render the report from existing metrics (no network)", parents=parents
+    )
+    parser.add_argument(
+        "--preview", action="store_true", help="write report.md and a self-contained report.html"
+    )
+    parser.add_argument(
+        "--open", action="store_true", help="open report.html in the browser (implies --preview)"
+    )
+    parser.add_argument("--output", "-o", metavar="DIR", default=DEFAULT_FOLDER, help="folder for the files")
+    parser.add_argument(
+        "--base", metavar="REV", help="baseline commit (default: merge-base with the base branch)"
+    )
+    parser.add_argument("--rev", help="report on this commit instead of the work tree")
+
+
+def run(ctx: Context) -> ExitCode:
+    repo = GitRepo.discover(ctx.cwd)
+    loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env)
+    evaluation = evaluate_checkout(
+        repo, loaded, ctx.console, rev=ctx.flag("rev"), base=ctx.flag("base"), strict=bool(ctx.flag("strict"))
+    )
+    folder = Path(ctx.args.output)
+    folder = folder if folder.is_absolute() else ctx.cwd / folder
+    bundle = write_bundle(evaluation, folder, ctx.console)
+    if not (ctx.args.preview or ctx.args.open):
+        ctx.console.print(bundle.markdown)
+        return ExitCode.OK
+    ctx.console.print(f"verdict: {evaluation.gate.outcome.value}")
+    ctx.console.print(f"report.md:   {bundle.markdown_path}")
+    ctx.console.print(f"report.html: {bundle.html_path}")
+    if ctx.args.open:
+        webbrowser.open(bundle.html_path.as_uri())
+    return ExitCode.OK

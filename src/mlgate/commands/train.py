@@ -1,0 +1,81 @@
+"""`mlgate train`: run the configured training command with telemetry and write the run record."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from mlgate.commands import Context, Subparsers, add_command
+from mlgate.config import Config
+from mlgate.errors import ConfigError, ExitCode, UsageError
+from mlgate.model import RunRecord
+from mlgate.pipeline import load_effective_config
+from mlgate.training import Backend, TrainSpec, check_run, describe_failure
+from mlgate.training.subprocess import SubprocessBackend
+
+RUN_RECORD = Path(".mlgate") / "run.json"
+TRAIN_LOG = Path(".mlgate") / "train.log"
+
+
+def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
+    parser = add_command(
+        sub, "train", run, help="run train.command with telemetry; write .mlgate/run.json", parents=parents
+    )
+    add_train_flags(parser)
+
+
+def add_train_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--command", dest="train_command", metavar="CMD", help="override train.command")
+    parser.add_argument("--timeout", metavar="DURATION", help="override train.timeout (e.g. 90s, 15m, 2h)")
+
+
+def run(ctx: Context) -> ExitCode:
+    config = load_effective_config(ctx.cwd, ctx.flag("config"), ctx.env, train_overrides(ctx)).config
+    record = train(ctx, config, ctx.cwd)
+    check_run(record)
+    return ExitCode.OK
+
+
+def train_overrides(ctx: Context) -> dict[str, object]:
+    return {"train.command": ctx.flag("train_command"), "train.timeout": ctx.flag("timeout")}
+
+
+def backend_for(config: Config) -> Backend:
+    """The configured backend; the docker and ray backends come in their own modules."""
+    if config.train.backend == "subprocess":
+        return SubprocessBackend()
+    what = f"train.backend: {config.train.backend!r} is not available in this version"
+    raise ConfigError(".mlgate.yml", what, hint="use `backend: subprocess`")
+
+
+def train(ctx: Context, config: Config, root: Path) -> RunRecord:
+    """Run the training and write the run record next to the log; a failed run is returned, not raised."""
+    command = config.train.command
+    if not command:
+        raise UsageError(
+            "train.command", "not set", hint="set train.command in .mlgate.yml or pass --command"
+        )
+    backend = backend_for(config)
+    spec = TrainSpec(
+        command=command,
+        cwd=root,
+        env={**ctx.env, **config.train.env},
+        timeout_s=config.train.timeout,
+        log_path=root / TRAIN_LOG,
+        gpus=config.train.gpus,
+        runner_env=ctx.env,
+    )
+    record = backend.run(spec, ctx.console)
+    write_record(record, root / RUN_RECORD)
+    if not record.ok:
+        ctx.console.warn(describe_failure(record))
+    return record
+
+
+def write_record(record: RunRecord, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(record), indent=2, default=str) + "\n")
+    tmp.replace(path)

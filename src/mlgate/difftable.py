@@ -1,0 +1,93 @@
+"""`mlgate diff`'s tables, as DVC's `metrics diff` and `params diff` print them (tabulate; no jinja2)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Literal
+
+from mlgate import markdown as md
+from mlgate.model import Delta, Metric, format_number
+
+Format = Literal["md", "table"]
+
+
+def render_diff_table(
+    rows: Iterable[Delta],
+    fmt: Format = "table",
+    *,
+    base_label: str = "HEAD",
+    head_label: str = "workspace",
+    precision: int = 5,
+    show_all: bool = False,
+) -> str:
+    """`mlgate diff` as DVC's `metrics diff` prints it: Path, Metric, base, head, Change ("" when no row).
+
+    # NOTE: DVC renders with tabulate, `tablefmt="github"` for `--md` and "plain" otherwise,
+    # `disable_numparse=True`, `missingval="-"`, and rounds values to `--precision` decimal places.
+    """
+    from tabulate import tabulate
+
+    cell = _md_cell if fmt == "md" else _plain_cell
+    table = [
+        [cell(_source(d)), cell(d.name), _dvc_value(d.base, precision, cell),
+         _dvc_value(d.head, precision, cell), _dvc_change(d, precision)]
+        for d in rows
+        if show_all or d.change != 0
+    ]  # fmt: skip
+    if not table:
+        return ""
+    headers = ["Path", "Metric", cell(base_label), cell(head_label), "Change"]
+    tablefmt = "github" if fmt == "md" else "plain"
+    return tabulate(table, headers, tablefmt=tablefmt, disable_numparse=True, missingval="-") + "\n"
+
+
+def _source(delta: Delta) -> str:
+    metric = delta.head or delta.base
+    return metric.source if metric is not None else ""
+
+
+def _plain_cell(text: str) -> str:
+    return md.clean(text)
+
+
+def _md_cell(text: str) -> str:
+    return _plain_cell(text).replace("|", "\\|")
+
+
+def _dvc_value(metric: Metric | None, precision: int, cell: Callable[[str], str]) -> str:
+    if metric is None:
+        return "-"
+    if metric.value is None or not metric.is_number:
+        return cell(metric.display(precision))
+    return _dvc_number(metric.value, precision)
+
+
+def _dvc_number(value: float, precision: int) -> str:
+    if math.isinf(value) or value == int(value):
+        return format_number(value)
+    return str(round(value, precision))
+
+
+def _dvc_change(delta: Delta, precision: int) -> str:
+    change = delta.change
+    return "-" if change is None else _dvc_number(change, precision)
+
+
+def render_params_diff(
+    rows: Sequence[tuple[str, str, str, str]],
+    fmt: Format = "table",
+    *,
+    base_label: str = "HEAD",
+    head_label: str = "workspace",
+) -> str:
+    """Path, Param, base, head for each (path, name, base value, head value) row ("" when no row)."""
+    from tabulate import tabulate
+
+    if not rows:
+        return ""
+    cell = _md_cell if fmt == "md" else _plain_cell
+    table = [[cell(text) for text in row] for row in rows]
+    headers = ["Path", "Param", cell(base_label), cell(head_label)]
+    tablefmt = "github" if fmt == "md" else "plain"
+    return tabulate(table, headers, tablefmt=tablefmt, disable_numparse=True, missingval="-") + "\n"

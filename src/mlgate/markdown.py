@@ -1,0 +1,417 @@
+"""Safe Markdown for GitHub and GitLab: code spans for untrusted text, fences, links, and budgeted tables.
+
+Every untrusted string (metric names, param values, branch names, log lines, config titles) reaches a report
+through `code_span`, `alt_text` or `fenced`; no line of a report starts with untrusted text, because GitLab
+runs `/quick actions` found at the start of any line of a note. No jinja2 here: `mlgate diff` imports this.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Generic, NamedTuple, TypeVar
+from urllib.parse import quote
+
+from mlgate.model import (
+    BaselineRef,
+    Comparison,
+    Delta,
+    GateResult,
+    Metric,
+    MetricResult,
+    Outcome,
+    ParamChange,
+    PlotImage,
+    RunRecord,
+    Severity,
+    ValueKind,
+    Verdict,
+    format_number,
+)
+
+T = TypeVar("T")
+
+CELL_LIMIT = 120
+TEXT_LIMIT = 300
+_NEWLINE = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+# C0/C1 controls, bidi overrides ("Trojan Source"), BOM, and lone surrogates (unencodable as UTF-8).
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+_TICKS = re.compile(r"`+")
+_ALT_SPECIAL = re.compile(r"([\\`*_\[\]<>()!|#~])")
+_ID = re.compile(r"[^A-Za-z0-9._:-]")
+
+
+def clean(text: str, limit: int = TEXT_LIMIT) -> str:
+    """One line of text: line breaks as ⏎, tabs as spaces, control characters gone, capped with "…"."""
+    if not text.isprintable():
+        text = _NEWLINE.sub("⏎", text).replace("\t", " ")
+        text = _CONTROL.sub("", text)
+    if len(text) > limit:
+        text = text[: max(limit - 1, 0)] + "…"
+    return text
+
+
+def code_span(text: str, *, table: bool = False, limit: int = CELL_LIMIT) -> str:
+    """`text` as an inline code span whose fence is longer than any backtick run inside it.
+
+    # NOTE: GFM splits table rows on `|` before it parses code spans, so a pipe inside a code span still ends
+    # the cell unless it is written `\\|` (https://github.github.com/gfm/#tables-extension-, example 200).
+    """
+    body = clean(text, limit)
+    if not body:
+        return "` `"
+    fence = "`"
+    if "`" in body:
+        fence = "`" * (max(len(run) for run in _TICKS.findall(body)) + 1)
+    if body[0] == "`" or body[-1] == "`" or (body[0] == " " and body[-1] == " " and body.strip(" ")):
+        body = f" {body} "  # CommonMark strips one space from each side of such a span
+    if table:
+        body = body.replace("|", "\\|")
+    return f"{fence}{body}{fence}"
+
+
+def alt_text(text: str, limit: int = CELL_LIMIT) -> str:
+    """Text for the `[...]` of an image or a link: cleaned and every Markdown punctuation mark escaped."""
+    return _ALT_SPECIAL.sub(r"\\\1", clean(text, limit))
+
+
+def link_target(url: str) -> str:
+    """A URL or relative file name safe inside `(...)`: spaces, parentheses and controls percent-encoded."""
+    return quote(clean(url, 2000), safe=":/?#[]@!$&'*+,;=%~.-_")
+
+
+def safe_id(report_id: str) -> str:
+    """A report id with only `A-Za-z0-9._:-` (others become `-`), at most 64 characters."""
+    return _ID.sub("-", clean(report_id, 64)) or "default"
+
+
+def comment_marker(report_id: str) -> str:
+    """The hidden first line that finds the sticky comment again."""
+    return f"<!-- mlgate:report id={safe_id(report_id)} -->"
+
+
+def fenced(lines: Sequence[str], *, prefix: str = "│ ", limit: int = TEXT_LIMIT) -> str:
+    """A fenced code block of `lines`, each cleaned and prefixed, with a fence longer than any backtick run.
+
+    # NOTE: GitLab's quick-action extractor skips only blocks fenced with exactly three backticks, so a longer
+    # fence does not protect a log line such as `/close`; the prefix keeps every line from starting with it.
+    """
+    body = [f"{prefix}{clean(line, limit)}" for line in lines]
+    longest = max((len(run) for line in body for run in _TICKS.findall(line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return "\n".join([fence, *body, fence])
+
+
+def table_header(columns: Sequence[str]) -> str:
+    """The header row and the delimiter row of a GFM table (column names are ours, never untrusted)."""
+    return "| " + " | ".join(columns) + " |\n|" + "|".join("---" for _ in columns) + "|"
+
+
+def table_row(cells: Sequence[str]) -> str:
+    """One GFM table row of already-escaped cells."""
+    return "| " + " | ".join(cells) + " |"
+
+
+@dataclass(frozen=True)
+class BlockView:
+    """The part of a block that fits: its lines, how many were left out, and the text to print."""
+
+    header: str
+    rows: tuple[str, ...]
+    omitted: int
+    more_line: str
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.omitted == 0
+
+    @property
+    def text(self) -> str:
+        parts = [self.header, *self.rows] if self.header else list(self.rows)
+        body = "\n".join(parts)
+        return f"{body}\n\n{self.more_line}" if self.more_line else body
+
+
+@dataclass
+class Block(Generic[T]):
+    """Lines built lazily from items (a table or a list), so a budget never renders rows it will not show.
+
+    `more(start, total)` words the line that replaces items[start:], e.g. "… and 12 more metrics".
+    """
+
+    items: Sequence[T]
+    row: Callable[[T], str]
+    more: Callable[[int, int], str]
+    header: str = ""
+    _built: list[str] = field(default_factory=list, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _rows(self) -> Iterator[str]:
+        yield from self._built
+        for item in self.items[len(self._built) :]:
+            line = self.row(item)
+            self._built.append(line)
+            yield line
+
+    def full(self) -> BlockView:
+        """Every row."""
+        return self._view(sum(1 for _ in self._rows()))
+
+    def empty(self) -> BlockView:
+        """No row, only the header and the "more" line."""
+        return self._view(0)
+
+    def take(self, budget: int) -> BlockView | None:
+        """As many whole rows as fit in `budget` characters with header and "more" line; None: none fit."""
+        cost, count = len(self.header), 0
+        for line in self._rows():
+            cost += len(line) + 1
+            if cost > budget:
+                break
+            count += 1
+        else:
+            return self._view(count) if cost <= budget else None
+        return self._shrink(count, budget)
+
+    def _shrink(self, count: int, budget: int) -> BlockView | None:
+        reserve = len(self.more(0, len(self.items))) + 2
+        cost = len(self.header) + sum(len(line) + 1 for line in self._built[:count])
+        while count and cost + reserve > budget:
+            count -= 1
+            cost -= len(self._built[count]) + 1
+        return self._view(count) if len(self.header) + reserve <= budget else None
+
+    def _view(self, count: int) -> BlockView:
+        total = len(self.items)
+        more = self.more(count, total) if count < total else ""
+        return BlockView(self.header, tuple(self._built[:count]), total - count, more, total)
+
+
+# ------------------------------------------------------------------------------------ a report's pieces
+
+_EMOJI = {Verdict.IMPROVED: "✅", Verdict.UNCHANGED: "➖", Verdict.NEW: "🆕", Verdict.REMOVED: "🗑️",
+          Verdict.UNKNOWN: "❓", Verdict.REGRESSED: "↘️", Verdict.INCONCLUSIVE: "❔"}  # fmt: skip
+
+
+def verdict_cell(result: MetricResult) -> str:
+    """The verdict of one metric with its emoji: `❌ regressed`, `⚠️ inconclusive`, `✅ improved` …"""
+    word = "out of bounds" if result.bound_violated and result.verdict is not Verdict.REGRESSED else None
+    if result.blocking:
+        return f"❌ {word or 'regressed'}"
+    if result.warning:
+        return f"⚠️ {word or result.verdict.value}"
+    ungated = " (not gated)" if result.verdict is Verdict.REGRESSED and not result.gated else ""
+    return f"{_EMOJI[result.verdict]} {result.verdict.value}{ungated}"
+
+
+def _signed(value: float, precision: int) -> str:
+    return "0" if value == 0 else f"{'−' if value < 0 else '+'}{format_number(abs(value), precision)}"
+
+
+def delta_text(delta: Delta, precision: int) -> str:
+    """`−0.003 ± 0.004 (−0.36 %)`: the change, the interval's half-width when known, the relative change."""
+    change = delta.change
+    if change is None:
+        return "—"
+    text = _signed(change, precision)
+    if delta.interval is not None and math.isfinite(delta.interval.half_width):
+        text += f" ± {format_number(delta.interval.half_width, precision)}"
+    base = delta.base.value if delta.base is not None else None
+    if base and change and math.isfinite(rel := change / abs(base)):
+        text += f" ({_signed(rel * 100, 3)} %)"
+    return text
+
+
+def _value(metric: Metric | None, precision: int) -> str:
+    if metric is None:
+        return "—"
+    if metric.value is None:
+        return code_span(metric.display(precision), table=True)
+    if metric.kind is ValueKind.NUMBER:
+        return format_number(metric.value, precision)
+    return metric.display(precision)
+
+
+class MetricRows:
+    """Builds each metric's gate-table row (metric, base, head, Δ, verdict, rule) once, for both tables."""
+
+    def __init__(self, precision: int) -> None:
+        self.precision = precision
+        self._rows: dict[int, str] = {}
+        self._rules: dict[int, str] = {}
+
+    def __call__(self, result: MetricResult) -> str:
+        row = self._rows.get(id(result))
+        if row is None:
+            delta, precision = result.delta, self.precision
+            row = self._rows[id(result)] = (
+                f"| {code_span(delta.name, table=True)} | {_value(delta.base, precision)} "
+                f"| {_value(delta.head, precision)} | {delta_text(delta, precision)} "
+                f"| {verdict_cell(result)} | {self._rule(result)} |"
+            )
+        return row
+
+    def _rule(self, result: MetricResult) -> str:
+        rule = result.rule
+        if rule is None:
+            return "—"
+        text = self._rules.get(id(rule))
+        if text is None:
+            where = f"gates[{rule.index}] " if rule.index is not None else ""
+            severity = " · warn" if rule.severity is Severity.WARN else ""
+            text = self._rules[id(rule)] = f"{where}{code_span(rule.metric, table=True)}{severity}"
+        return text
+
+
+def param_row(change: ParamChange) -> str:
+    """One changed param as a table row: name, base value, head value (— where absent)."""
+    base = "—" if change.base is None else code_span(change.base, table=True)
+    head = "—" if change.head is None else code_span(change.head, table=True)
+    return table_row((code_span(change.name, table=True), base, head))
+
+
+def plot_line(plot: PlotImage, urls: Mapping[Path, str]) -> str:
+    """`![title](url)`, linking the uploaded image when `urls` has one, else the PNG's file name."""
+    return f"![{alt_text(plot.alt or plot.title)}]({link_target(urls.get(plot.path) or plot.path.name)})"
+
+
+def fact_line(label: str, value: str, code: bool = True) -> str:
+    """`- Label: value`, the value in a code span unless mlgate wrote it."""
+    return f"- {label}: {code_span(value, limit=200) if code else value}"
+
+
+def bullets(items: Sequence[str], prefix: str, noun: str, most: int = 20) -> list[str]:
+    """Untrusted lines as `prefix` + code span, at most `most` of them, then "… and N more <noun>"."""
+    lines = [f"{prefix}{code_span(item, limit=TEXT_LIMIT)}" for item in items[:most]]
+    extra = len(items) - most
+    return [*lines, f"{prefix}… and {extra} more {noun}"] if extra > 0 else lines
+
+
+# ------------------------------------------------------------------------------- the wording of a report
+
+_RANK = {Verdict.UNKNOWN: 2, Verdict.REMOVED: 3, Verdict.REGRESSED: 4, Verdict.IMPROVED: 5, Verdict.NEW: 6,
+         Verdict.INCONCLUSIVE: 7, Verdict.UNCHANGED: 8}  # fmt: skip
+
+
+class Fact(NamedTuple):
+    """One labelled line of the telemetry or provenance section; `code`: the value is untrusted text."""
+
+    label: str
+    value: str
+    code: bool = True
+
+
+def rank(result: MetricResult) -> int:
+    """Sort key: regressions first, then warnings, unknown/removed, improvements, new, unchanged."""
+    return 0 if result.blocking else 1 if result.warning else _RANK[result.verdict]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def verdict_text(gate: GateResult, run: RunRecord | None) -> str:
+    """The overall verdict in words with its emoji, e.g. `❌ mlgate: 2 regressions` (fixed text only)."""
+    if run is not None and not run.ok:
+        return f"💥 mlgate: training {'timed out' if run.timed_out else 'failed'}"
+    if gate.outcome is Outcome.FAIL:
+        count = len(gate.failures)
+        return f"❌ mlgate: {_plural(count, 'regression')}" if count else "❌ mlgate: failed"
+    if gate.outcome is Outcome.NO_BASELINE:
+        return "ℹ️ mlgate: no baseline"
+    warnings = len(gate.warnings)
+    if gate.outcome is Outcome.WARN or warnings:
+        return f"⚠️ mlgate: passed with {_plural(warnings, 'warning')}"
+    return "✅ mlgate: passed"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _mib(value: float) -> str:
+    return f"{value / 1024:.1f} GiB" if value >= 1024 else f"{value:.0f} MiB"
+
+
+def _run_result(run: RunRecord) -> str:
+    if run.timed_out:
+        return f"timed out after {_duration(run.duration_s)}"
+    if run.signal:
+        return f"killed by {clean(run.signal, 20)}"
+    return "succeeded" if run.exit_code == 0 else f"failed with exit code {run.exit_code}"
+
+
+def telemetry_facts(run: RunRecord) -> list[Fact]:
+    """Command, result, wall and CPU time, peak RSS, runner, GPU (or "CPU only")."""
+    facts = [
+        Fact("Command", run.command),
+        Fact("Backend", run.backend),
+        Fact("Result", _run_result(run), False),
+    ]
+    facts.append(Fact("Wall time", _duration(run.duration_s), False))
+    if run.cpu_s is not None:
+        facts.append(Fact("CPU time", _duration(run.cpu_s), False))
+    if run.peak_rss_mib is not None:
+        facts.append(Fact("Peak RSS", _mib(run.peak_rss_mib), False))
+    if run.runner is not None:
+        hosted = {True: " · hosted", False: " · self-hosted", None: ""}[run.runner.hosted]
+        facts.append(Fact("Runner", f"{run.runner.os} · {run.runner.cpu} · {run.runner.cpus} CPUs{hosted}"))
+    return [*facts, _gpu_fact(run)]
+
+
+def _gpu_fact(run: RunRecord) -> Fact:
+    gpu = run.gpu
+    if gpu is None or not gpu.names:
+        return Fact("GPU", "CPU only", False)
+    text = f"{', '.join(sorted(set(gpu.names)))} × {len(gpu.names)}"
+    if gpu.peak_memory_mib is not None:
+        text += f" · peak memory {_mib(gpu.peak_memory_mib)}"
+    if gpu.peak_util_pct is not None:
+        text += f" · peak utilisation {gpu.peak_util_pct:.0f} %"
+    return Fact("GPU", text)
+
+
+def provenance_facts(comparison: Comparison, base_label: str, head_label: str) -> list[Fact]:
+    """Head and base commits, how far back the baseline is, its store, the eval set, the noise model."""
+    ref = comparison.baseline
+    facts = [Fact("Head", f"{head_label} at {(comparison.head_sha or 'unknown')[:12]}")]
+    if ref is None:
+        facts.append(Fact("Base", f"no baseline found for {base_label}; every metric is new"))
+    else:
+        away = (
+            "the merge-base"
+            if ref.distance == 0
+            else f"{_plural(ref.distance, 'commit')} before the merge-base"
+        )
+        facts += [Fact("Base", f"{base_label} at {ref.sha[:12]}"), Fact("Distance", away, False)]
+        facts += [Fact(label, value) for label, value in _optional_refs(ref) if value]
+        facts.append(
+            Fact("Eval set", _short_hash(ref.eval_hash))
+            if ref.eval_hash
+            else Fact("Eval set", "unknown", False)
+        )
+    note = comparison.noise_note
+    facts.append(
+        Fact("Noise model", note) if note else Fact("Noise model", "no noise model was available", False)
+    )
+    return facts
+
+
+def _short_hash(digest: str) -> str:
+    algorithm, _, hexdigest = digest.rpartition(":")
+    return f"{algorithm}:{hexdigest[:12]}" if algorithm else hexdigest[:12]
+
+
+def _optional_refs(ref: BaselineRef) -> tuple[tuple[str, str | None], ...]:
+    return (("Store", ref.store), ("Saved", ref.saved_at), ("Run", ref.run_id))

@@ -1,0 +1,481 @@
+"""The report's pictures: training curves, confusion matrices, ROC/PR curves and metric bars as PNG files.
+
+Rendering uses matplotlib's object API (`Figure` and the Agg canvas, never pyplot's global state) inside an
+`rc_context` built from matplotlib's defaults, so a `matplotlibrc` in the user's repository cannot restyle the
+output. PNGs carry no "Software" chunk and no time stamp: the same data gives the same bytes. Every string
+that reaches a figure (titles, metric and class names) goes through `_plain`: no mathtext, no missing glyph.
+matplotlib and numpy are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlgate.errors import ConfigError, MetricsError
+from mlgate.model import PlotImage, Predictions, format_number
+
+if TYPE_CHECKING:
+    import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    Array = np.ndarray[Any, Any]
+    Curve = tuple[Array, Array]
+    Table = Mapping[str, Sequence[float] | Array]  # a history: column name → values (list or numpy array)
+    Bar = tuple[str, float | None, float | None]  # a gated metric: name, base value, head value
+
+WIDTH_IN, HEIGHT_IN, DPI = 6.4, 3.6, 100
+BUCKETS = int(WIDTH_IN * DPI)  # one min/max bucket per pixel column of the figure
+# Okabe & Ito's palette, told apart with every common colour-vision deficiency.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+HEAD, BASE = PALETTE[0], "#7A7A7A"
+FONT = "DejaVu Sans"  # bundled with matplotlib, so the glyph check in `_plain` is exact
+MAX_CLASSES, ANNOTATE_CLASSES, MAX_BARS = 30, 10, 20
+MAX_IMAGES, MAX_IMAGE_BYTES = 20, 5 * 1024 * 1024
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_STYLE: dict[str, Any] = {
+    "font.family": [FONT],
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "figure.titlesize": 11.0,
+    "legend.fontsize": 8.0,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "text.usetex": False,
+}
+_BASE_LINE: dict[str, Any] = {"linestyle": "--", "linewidth": 1.3, "alpha": 0.8}
+# NOTE: single-axes line plots get fixed margins instead of constrained layout: a layout engine makes
+# savefig draw the figure twice (matplotlib backend_bases.print_figure), about half the render time.
+_MARGINS = {"left": 0.12, "right": 0.97, "bottom": 0.15, "top": 0.9}
+
+
+def decimate_minmax(x: Array, y: Array, buckets: int) -> Curve:
+    """The points of (x, y) that draw the same line `buckets` pixels wide: each column's min and max point.
+
+    Non-finite points are dropped, points are ordered by x, the first and last are always kept. The result is
+    a subsequence of the (sorted) input of at most 2·buckets + 2 points, so each extreme keeps its true x.
+    """
+    import numpy as np
+
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        finite = np.isfinite(x) & np.isfinite(y)
+        x, y = x[finite], y[finite]
+    if x.size > 1 and not (x[1:] >= x[:-1]).all():
+        order = np.argsort(x, kind="stable")
+        x, y = x[order], y[order]
+    if x.size <= 2 * buckets + 2:
+        return x, y
+    # NOTE: bucket edges by binary search on the sorted x and one argmin/argmax per bucket: no temporary the
+    # size of the input, which is what keeps 1e7 points well under the DESIGN §11 budget of 0.3 s.
+    edges = np.searchsorted(x, np.linspace(x[0], x[-1], buckets + 1)[1:-1], side="left")
+    kept = [0, x.size - 1]
+    for start, stop in itertools.pairwise(np.unique(np.r_[0, edges, x.size]).tolist()):
+        kept += [start + int(y[start:stop].argmin()), start + int(y[start:stop].argmax())]
+    index = np.unique(np.asarray(kept))
+    return x[index], y[index]
+
+
+def plot_curve(
+    title: str,
+    head: Table,
+    base: Table | None,
+    x: str | None,
+    ys: Sequence[str],
+    out_dir: Path,
+    *,
+    source: str = "",
+) -> PlotImage:
+    """Training curves of columns `ys` (every column but `x` when empty) against column `x` or the row index.
+
+    Head is solid, base dashed in the same colour; a column the base lacks is drawn for head only. Errors
+    name `source` (the history file) or else the title.
+    """
+    where = source or title
+    names = list(ys) or [name for name in head if name != x]
+    if not names:
+        raise MetricsError(where, "no column to plot", hint="list the columns under `y:`")
+    lines = [(name, _curve_xy(head, x, name, where), _base_xy(base, x, name, where)) for name in names]
+    side, note = (" (head)", "; head solid, base dashed") if base is not None else ("", "")
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        for colour, (name, head_xy, base_xy) in zip(itertools.cycle(PALETTE), lines, strict=False):
+            ax.plot(*head_xy, color=colour, linewidth=1.6, label=_plain(name + side, 40))
+            if base_xy is not None:
+                ax.plot(*base_xy, color=colour, label=_plain(f"{name} (base)", 40), **_BASE_LINE)
+        ax.set(xlabel=_plain(x or "row", 40), title=_plain(title))
+        ax.legend(loc="best")
+
+    alt = f"{title}: {', '.join(names)} against {x or 'row'}{note}"
+    return PlotImage(title, _render(title, out_dir, draw, fixed=True), alt)
+
+
+def _curve_xy(table: Table, x: str | None, name: str, where: str) -> Curve:
+    import numpy as np
+
+    ys = _column(table, name, where)
+    xs = np.arange(ys.size, dtype=np.float64) if x is None else _column(table, x, where)
+    if xs.shape != ys.shape:
+        raise MetricsError(where, f"column {x!r} has {xs.size} values but {name!r} has {ys.size}")
+    return decimate_minmax(xs, ys, BUCKETS)
+
+
+def _base_xy(base: Table | None, x: str | None, name: str, where: str) -> Curve | None:
+    if base is None or name not in base or (x is not None and x not in base):
+        return None
+    return _curve_xy(base, x, name, f"{where} (base)")
+
+
+def _column(table: Table, name: str, where: str) -> Array:
+    import numpy as np
+
+    if name not in table:
+        raise MetricsError(where, f"no column {name!r}; columns: {', '.join(map(repr, table)) or 'none'}")
+    try:
+        values = np.asarray(table[name], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise MetricsError(where, f"column {name!r} is not numeric") from exc
+    if values.ndim != 1:
+        raise MetricsError(where, f"column {name!r} is not a flat list of numbers")
+    return values
+
+
+def compute_confusion(preds: Predictions) -> Array:
+    """Counts[true class, predicted class] over classes 0..k-1, k at least len(preds.labels)."""
+    import numpy as np
+
+    where = preds.source
+    if preds.task != "classification":
+        raise MetricsError(where, f"a confusion matrix needs a classification task, not {preds.task!r}")
+    y_true, y_pred = _codes(preds.y_true, "y_true", where), _codes(preds.y_pred, "y_pred", where)
+    if y_true.shape != y_pred.shape:
+        raise MetricsError(where, f"{y_true.size} y_true values but {y_pred.size} y_pred values")
+    k = max(len(preds.labels), int(y_true.max(initial=-1)) + 1, int(y_pred.max(initial=-1)) + 1)
+    if k > MAX_CLASSES:
+        raise MetricsError(where, f"{k} classes; a confusion matrix is drawn for at most {MAX_CLASSES}")
+    return np.bincount(y_true * k + y_pred, minlength=k * k).reshape(k, k)
+
+
+def _codes(values: Array, name: str, where: str) -> Array:
+    import numpy as np
+
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        raise MetricsError(where, f"{name} must hold class codes 0..k-1, not {array.dtype} values")
+    if array.size and (not np.isfinite(array).all() or (array < 0).any() or (array != np.round(array)).any()):
+        raise MetricsError(where, f"{name} must hold class codes 0..k-1")
+    return array.astype(np.int64)
+
+
+def plot_confusion(
+    preds: Predictions, out_dir: Path, base: Predictions | None = None, *, title: str = "Confusion matrix"
+) -> PlotImage:
+    """Counts in each cell, shaded by the share of its true class (row-normalised); base left of head."""
+    panels = [("base", base), ("head", preds)] if base is not None else [("", preds)]
+    matrices = [(label, compute_confusion(p), p) for label, p in panels if p is not None]
+
+    def draw(fig: Figure) -> None:
+        axes = fig.subplots(1, len(matrices), squeeze=False)[0]
+        for ax, (label, counts, p) in zip(axes, matrices, strict=True):
+            image = _draw_confusion(ax, counts, _class_names(p, counts.shape[0]))
+            ax.set_title(label)
+        fig.colorbar(image, ax=list(axes), shrink=0.85, label="share of the true class")
+        fig.suptitle(_plain(title))
+
+    alt = f"{title} of {preds.source}" + (f" beside the base's ({base.source})" if base is not None else "")
+    return PlotImage(title, _render(title, out_dir, draw), alt)
+
+
+def _class_names(preds: Predictions, k: int) -> list[str]:
+    labels = list(preds.labels[:k]) + [str(i) for i in range(len(preds.labels), k)]
+    return [_plain(label, 14) for label in labels]
+
+
+def _draw_confusion(ax: Axes, counts: Array, names: list[str]) -> Any:
+    import numpy as np
+
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    k = counts.shape[0]
+    for (row, col), count in np.ndenumerate(counts) if k <= ANNOTATE_CLASSES else ():
+        colour = "white" if shares[row, col] > 0.5 else "black"
+        ax.text(col, row, str(count), ha="center", va="center", color=colour, fontsize=8)
+    ax.set_xticks(range(k), names, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center")
+    ax.set_yticks(range(k), names)
+    ax.set(xlabel="predicted", ylabel="true")
+    ax.grid(False)
+    return image
+
+
+def compute_roc(y_true: Array, score: Array, *, drop_intermediate: bool = True) -> tuple[Array, Array, Array]:
+    """(false positive rate, true positive rate, thresholds), the points `sklearn.metrics.roc_curve` gives."""
+    import numpy as np
+
+    fps, tps, thresholds = _binary_counts(y_true, score)
+    if drop_intermediate and fps.size > 2:
+        corners = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
+        fps, tps, thresholds = fps[corners], tps[corners], thresholds[corners]
+    fps, tps, thresholds = np.r_[0.0, fps], np.r_[0.0, tps], np.r_[np.inf, thresholds]
+    return fps / fps[-1], tps / tps[-1], thresholds
+
+
+def compute_pr(y_true: Array, score: Array) -> tuple[Array, Array, Array]:
+    """(precision, recall, thresholds), the points `sklearn.metrics.precision_recall_curve` gives."""
+    import numpy as np
+
+    fps, tps, thresholds = _binary_counts(y_true, score)
+    precision, recall = tps / (tps + fps), tps / tps[-1]
+    return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], thresholds[::-1]
+
+
+def area_under(x: Array, y: Array) -> float:
+    """Trapezoidal area under a curve: the ROC AUC of `compute_roc`'s points."""
+    import numpy as np
+
+    return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2.0))
+
+
+def average_precision(precision: Array, recall: Array) -> float:
+    """Step-function area under `compute_pr`'s points, as `sklearn.metrics.average_precision_score`."""
+    import numpy as np
+
+    return max(0.0, float(-np.sum(np.diff(recall) * precision[:-1])))
+
+
+def _binary_counts(y_true: Array, score: Array) -> tuple[Array, Array, Array]:
+    """False and true positives at each distinct score, from the highest score down."""
+    import numpy as np
+
+    order = np.argsort(score, kind="mergesort")[::-1]
+    ranked, truth = score[order], y_true[order]
+    last = np.r_[np.flatnonzero(np.diff(ranked)), ranked.size - 1]
+    tps = np.cumsum(truth, dtype=np.float64)[last]
+    return 1.0 + last - tps, tps, ranked[last]
+
+
+def _binary(preds: Predictions) -> tuple[Array, Array]:
+    """y_true (0/1) and score of a binary classification, or a MetricsError saying what is missing."""
+    import numpy as np
+
+    where, need = preds.source, "ROC and PR curves need"
+    if preds.task != "classification":
+        raise MetricsError(where, f"{need} a binary classification, not a {preds.task} task")
+    y_true = _codes(preds.y_true, "y_true", where)
+    classes = max(len(preds.labels), int(y_true.max(initial=1)) + 1)
+    if classes > 2:
+        raise MetricsError(where, f"{need} a binary classification, got {classes} classes")
+    if preds.score is None:
+        raise MetricsError(where, "no score column", hint="set predictions.columns.score in .mlgate.yml")
+    score = np.asarray(preds.score, dtype=np.float64)
+    if score.shape != y_true.shape or not np.isfinite(score).all():
+        raise MetricsError(where, "score must hold one finite number per example")
+    if np.unique(y_true).size < 2:
+        raise MetricsError(where, f"{need} examples of both classes in y_true")
+    return y_true, score
+
+
+def plot_roc(
+    preds: Predictions, out_dir: Path, base: Predictions | None = None, *, title: str = "ROC curve"
+) -> PlotImage:
+    """ROC curve of head (solid) and base (grey, dashed) with their AUC in the legend."""
+
+    def curve(p: Predictions) -> tuple[Array, Array, str]:
+        fpr, tpr, _ = compute_roc(*_binary(p))
+        return *decimate_minmax(fpr, tpr, BUCKETS), f"AUC {area_under(fpr, tpr):.4f}"
+
+    return _plot_rates(title, out_dir, (curve(preds), curve(base) if base is not None else None), roc=True)
+
+
+def plot_pr(
+    preds: Predictions, out_dir: Path, base: Predictions | None = None, *, title: str = "Precision-recall"
+) -> PlotImage:
+    """Precision-recall curve of head (solid) and base (grey, dashed) with their average precision."""
+
+    def curve(p: Predictions) -> tuple[Array, Array, str]:
+        precision, recall, _ = compute_pr(*_binary(p))
+        text = f"AP {average_precision(precision, recall):.4f}"
+        return *decimate_minmax(recall[::-1], precision[::-1], BUCKETS), text
+
+    return _plot_rates(title, out_dir, (curve(preds), curve(base) if base is not None else None), roc=False)
+
+
+def _plot_rates(
+    title: str,
+    out_dir: Path,
+    lines: tuple[tuple[Array, Array, str], tuple[Array, Array, str] | None],
+    roc: bool,
+) -> PlotImage:
+    head, base = lines
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        if roc:
+            ax.plot([0, 1], [0, 1], color="#BBBBBB", linestyle=":", linewidth=1.0, label="chance")
+        if base is not None:
+            ax.plot(base[0], base[1], color=BASE, label=f"base ({base[2]})", **_BASE_LINE)
+        ax.plot(head[0], head[1], color=HEAD, linewidth=1.8, label=f"head ({head[2]})")
+        labels = ("false positive rate", "true positive rate") if roc else ("recall", "precision")
+        ax.set(
+            xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), xlabel=labels[0], ylabel=labels[1], title=_plain(title)
+        )
+        ax.legend(loc="lower right" if roc else "lower left")
+
+    texts = [f"head {head[2]}"] + ([f"base {base[2]}"] if base is not None else [])
+    return PlotImage(title, _render(title, out_dir, draw, fixed=True), f"{title}: {', '.join(texts)}")
+
+
+def plot_bars(rows: Sequence[Bar], out_dir: Path, title: str = "Gated metrics: base vs head") -> PlotImage:
+    """Base (grey) and head (blue) bars per metric, each row scaled to its larger value, values written on."""
+    shown = list(rows[:MAX_BARS])
+    more = f" (first {MAX_BARS} of {len(rows)})" if len(rows) > MAX_BARS else ""
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        lengths = [_bar_row(ax, i, base, head, first=i == 0) for i, (_, base, head) in enumerate(shown)]
+        ax.set_yticks(range(len(shown)), [_plain(name, 32) for name, _, _ in shown])
+        left = -1.45 if min(itertools.chain([0.0], *lengths)) < 0 else 0.0
+        ax.set(
+            xlim=(left, 1.45), xticks=[], ylim=(max(len(shown), 1) - 0.5, -0.5), title=_plain(title + more)
+        )
+        ax.set_xlabel("each metric scaled to the larger of base and head")
+        ax.grid(False)
+        if shown:
+            fig.legend(loc="outside lower center", ncols=2)
+
+    height = max(HEIGHT_IN, 0.32 * len(shown) + 1.2)
+    alt = f"{title}: {', '.join(name for name, _, _ in shown)}{more}"
+    return PlotImage(title, _render(title, out_dir, draw, height), alt)
+
+
+def _bar_row(ax: Axes, row: int, base: float | None, head: float | None, *, first: bool) -> list[float]:
+    """One metric's two bars at y = row, labelled with their values; returns the bars' scaled lengths."""
+    finite = [abs(v) for v in (base, head) if v is not None and math.isfinite(v)]
+    scale = max(finite, default=0.0) or 1.0
+    lengths = []
+    for offset, value, colour, side in ((-0.2, head, HEAD, "head"), (0.2, base, BASE, "base")):
+        length = value / scale if value is not None and math.isfinite(value) else 0.0
+        ax.barh(row + offset, length, height=0.38, color=colour, label=side if first else None)
+        text = "—" if value is None or math.isnan(value) else format_number(value)
+        ha = "right" if length < 0 else "left"
+        ax.text(length + math.copysign(0.02, length), row + offset, text, va="center", ha=ha, fontsize=7)
+        lengths.append(length)
+    return lengths
+
+
+def collect_images(
+    root: Path, pattern: str, out_dir: Path, *, notes: list[str] | None = None
+) -> list[PlotImage]:
+    """User PNGs under `root` matching the glob `pattern`, copied into `out_dir`, in path order.
+
+    A file that is not a PNG (by its magic bytes), is over MAX_IMAGE_BYTES, resolves outside `root`, or comes
+    after the first MAX_IMAGES is left out, and a line saying which and why is appended to `notes`.
+    """
+    notes = notes if notes is not None else []
+    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise ConfigError("plots", f"image path {pattern!r} must be relative and stay inside the repository")
+    top, out = root.resolve(), out_dir.resolve()
+    try:
+        found = [p for p in root.glob(pattern) if p.is_file() and not p.resolve().is_relative_to(out)]
+    except ValueError as exc:  # e.g. "**" inside a path component
+        raise ConfigError("plots", f"image path {pattern!r} is not a valid glob: {exc}") from exc
+    matches = sorted(found)
+    if not matches:
+        notes.append(f"image {pattern!r}: no file matched")
+    images: list[PlotImage] = []
+    for path in matches:
+        if len(images) == MAX_IMAGES:
+            left = len(matches) - matches.index(path)
+            notes.append(f"image {pattern!r}: {left} more files left out, at most {MAX_IMAGES} are shown")
+            break
+        problem = _image_problem(path, top)
+        if problem is None:
+            images.append(_copy_image(path, root, out_dir))
+        else:
+            notes.append(f"image {path.relative_to(root).as_posix()!r} left out: {problem}")
+    return images
+
+
+def _image_problem(path: Path, top: Path) -> str | None:
+    if not path.resolve().is_relative_to(top):
+        return "it points outside the repository"
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        return f"{size / 2**20:.1f} MiB is over the {MAX_IMAGE_BYTES // 2**20} MiB limit"
+    with path.open("rb") as handle:
+        if handle.read(len(PNG_MAGIC)) != PNG_MAGIC:
+            return "not a PNG file"
+    return None
+
+
+def _copy_image(path: Path, root: Path, out_dir: Path) -> PlotImage:
+    name = path.relative_to(root).as_posix()
+    target = out_dir / _file_name(name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(path.read_bytes())
+    return PlotImage(name, target, f"image {name}")
+
+
+def _render(
+    title: str,
+    out_dir: Path,
+    draw: Callable[[Figure], None],
+    height: float = HEIGHT_IN,
+    *,
+    fixed: bool = False,
+) -> Path:
+    """Draw a fresh Figure under the house style and write it to `out_dir` as a deterministic PNG.
+
+    `fixed`: one axes with short tick labels, laid out by `_MARGINS`; otherwise by constrained layout.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rc: Any = {key: value for key, value in matplotlib.rcParamsDefault.items() if key != "backend"}
+    path = out_dir / _file_name(title)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context(rc | _STYLE):
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout=None if fixed else "constrained")
+        if fixed:  # NOTE: Figure(subplotpars=...) is reset by Figure.clear() in __init__; set them after.
+            fig.subplots_adjust(**_MARGINS)
+        FigureCanvasAgg(fig)
+        draw(fig)
+        # NOTE: Agg's PNG writer adds only the metadata it is given ("Software" by default, never a time
+        # stamp); metadata={"Software": None} removes that (matplotlib docs, Figure.savefig `metadata`).
+        fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    return path
+
+
+def _file_name(title: str) -> str:
+    """A stable, safe file name: a slug of the title plus a digest of it, so two titles never share one."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48].strip("-") or "plot"
+    return f"{slug}-{hashlib.sha256(title.encode()).hexdigest()[:8]}.png"
+
+
+def _plain(text: str, limit: int = 70) -> str:
+    """Text that matplotlib draws literally: one line, no mathtext, only glyphs the font has, `limit` long."""
+    glyphs = _glyphs()
+    chars = ("?" if ch.isprintable() and ord(ch) not in glyphs else ch for ch in text)
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in chars).split())
+    line = line if len(line) <= limit else line[: limit - 1] + "…"
+    # NOTE: a legend drops labels that start with "_"; an escaped "\$" is drawn as "$" and never opens
+    # mathtext (matplotlib docs, "Writing mathematical expressions": escape a literal dollar sign as \$).
+    return (" " + line if line.startswith("_") else line).replace("$", r"\$")
+
+
+@functools.cache
+def _glyphs() -> frozenset[int]:
+    from matplotlib import font_manager
+
+    return frozenset(font_manager.get_font(font_manager.findfont(FONT)).get_charmap())

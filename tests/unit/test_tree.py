@@ -1,0 +1,46 @@
+"""File trees: the work tree refuses paths that leave it; a commit's tree reads committed blobs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mlgate.errors import MetricsError
+from mlgate.tree import GitTree, WorkTree
+from tests.gitproject import GitProject
+
+
+def test_symlink_out_of_the_work_tree_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"token": "hunter2"}')
+    root = tmp_path / "repo"
+    root.mkdir()
+    os.symlink(secret, root / "metrics.json")
+    tree = WorkTree(root)
+    assert not tree.exists("metrics.json")
+    assert tree.glob("*.json") == []
+    with pytest.raises(MetricsError, match="outside the repository"):
+        tree.read_bytes("metrics.json")
+    with pytest.raises(MetricsError, match="outside the repository"):
+        tree.read_bytes("../secret.json")
+
+
+def test_missing_file_says_no_such_file(tmp_path: Path) -> None:
+    with pytest.raises(MetricsError, match="no such file"):
+        WorkTree(tmp_path).size("metrics.json")
+    with pytest.raises(MetricsError, match="no such file"):
+        WorkTree(tmp_path).read_bytes("metrics.json")
+
+
+def test_git_tree_reads_committed_content_not_the_work_tree(project: GitProject) -> None:
+    sha = project.commit("one", **{"eval__m_dot_json": '{"a": 1}'})
+    project.write("eval/m.json", '{"a": 2}')
+    tree = GitTree(project.root, sha)
+    assert tree.glob("eval/*.json") == ["eval/m.json"]
+    assert tree.read_bytes("eval/m.json") == b'{"a": 1}'
+    assert tree.size("eval/m.json") == 8
+    assert not tree.exists("other.json")
+    with pytest.raises(MetricsError, match="no such file in that commit"):
+        tree.read_bytes("other.json")

@@ -1,0 +1,110 @@
+"""Bench the local loop (DESIGN §11): `mlgate diff --md` on a small repo and a full `report --preview`.
+
+Each figure is printed with its budget and its ratio to a reference measured in the same run: a 20-line
+pure-Python diff of the same two metrics files (a fresh interpreter too, so start-up costs cancel out).
+Run: .venv/bin/python bench/bench_cli.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REFERENCE_DIFF = """
+import json, subprocess, sys
+def flat(d, p=""):
+    out = {}
+    for k, v in d.items():
+        out.update(flat(v, f"{p}{k}.") if isinstance(v, dict) else {f"{p}{k}": v})
+    return out
+run = lambda *a: subprocess.run(a, capture_output=True, text=True).stdout
+base_sha = run("git", "merge-base", "HEAD", "main").strip()
+base = flat(json.loads(run("git", "show", f"{base_sha}:metrics.json")))
+head = flat(json.load(open("metrics.json")))
+print("| Path | Metric | HEAD | workspace | Change |")
+print("|---|---|---|---|---|")
+for name in head:
+    old, new = base.get(name), head[name]
+    if old != new:
+        change = new - old if isinstance(old, (int, float)) else "-"
+        print(f"| metrics.json | {name} | {old} | {new} | {change} |")
+"""
+
+CONFIG = """\
+metrics: [metrics.json]
+params: [params.yaml]
+plots:
+  - {kind: curve, path: history.csv, x: epoch, y: [loss, val_loss]}
+  - {kind: bars}
+gates:
+  - {metric: "eval.*", abs: 0.01}
+baseline: {stores: [committed]}
+"""
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def make_repo(root: Path) -> None:
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "bench@mlgate.invalid")
+    git(root, "config", "user.name", "bench")
+    metrics = {"eval": {f"m{i}_accuracy": 0.8 + i / 1000 for i in range(20)}, "train": {"loss": 0.3}}
+    (root / "metrics.json").write_text(json.dumps(metrics))
+    (root / "params.yaml").write_text("lr: 0.1\ndepth: 3\n")
+    (root / ".mlgate.yml").write_text(CONFIG)
+    rows = "\n".join(f"{e},{1 / (e + 1)},{1.2 / (e + 1)}" for e in range(200))
+    (root / "history.csv").write_text("epoch,loss,val_loss\n" + rows + "\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    git(root, "checkout", "-q", "-b", "feature")
+    metrics["eval"]["m3_accuracy"] = 0.7
+    (root / "metrics.json").write_text(json.dumps(metrics))
+    (root / "params.yaml").write_text("lr: 0.2\ndepth: 3\n")
+
+
+def median_wall(argv: list[str], cwd: Path, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def report(name: str, seconds: float, budget: float, reference: float) -> None:
+    verdict = "ok" if seconds <= budget else "OVER BUDGET"
+    figures = f"{seconds * 1000:8.1f} ms  budget {budget * 1000:6.0f} ms  ratio {seconds / reference:5.2f}"
+    print(f"{name:38s} {figures}  {verdict}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="mlgate-bench-"))
+    try:
+        make_repo(root)
+        mlgate = [sys.executable, "-m", "mlgate"]
+        reference = median_wall([sys.executable, "-c", REFERENCE_DIFF], root, args.runs)
+        print(f"{'reference: 20-line Python diff':38s} {reference * 1000:8.1f} ms")
+        report("mlgate --help", median_wall([*mlgate, "--help"], root, args.runs), 0.15, reference)
+        report("mlgate diff --md", median_wall([*mlgate, "diff", "--md"], root, args.runs), 0.15, reference)
+        preview = [*mlgate, "report", "--preview", "-o", str(root / "out")]
+        preview_s = median_wall(preview, root, max(3, args.runs // 3))
+        report("mlgate report --preview (2 PNG plots)", preview_s, 1.0, reference)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""`mlgate --help` and `mlgate diff` stay fast: they import none of the heavy libraries (DESIGN §11)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.gitproject import GitProject
+
+HEAVY = {"matplotlib", "jinja2", "github", "gitlab", "httpx", "docker", "sklearn", "scipy", "numpy"}
+PROBE = """
+import io, json, sys
+from mlgate.cli import main
+out = io.StringIO()
+code = main(sys.argv[1:], out=out, err=io.StringIO())
+print(json.dumps({"code": code, "modules": sorted(m.split(".")[0] for m in sys.modules)}))
+"""
+
+
+def loaded(cwd: str, *argv: str) -> tuple[int, set[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    return data["code"], set(data["modules"])
+
+
+@pytest.mark.parametrize("argv", [("--help",), ("diff",), ("diff", "--json")])
+def test_fast_commands_import_no_heavy_library(project: GitProject, argv: tuple[str, ...]) -> None:
+    project.commit("base", **{"metrics.json": {"acc": 0.9}, "params_dot_yaml": "lr: 0.1\n"})
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.8})
+    code, modules = loaded(str(project.root), *argv)
+    assert code == 0
+    assert not modules & HEAVY, f"{argv} imported {sorted(modules & HEAVY)}"
+
+
+def test_markdown_diff_imports_tabulate_but_not_jinja2(project: GitProject) -> None:
+    project.commit("base", **{"metrics.json": {"acc": 0.9}})
+    project.write("metrics.json", {"acc": 0.8})
+    code, modules = loaded(str(project.root), "diff", "--md")
+    assert code == 0
+    assert "tabulate" in modules
+    assert not modules & {"jinja2", "matplotlib", "numpy"}

@@ -1,0 +1,125 @@
+"""The code host behind one Protocol `Forge`: comments, statuses, images; `connect` picks GitHub or GitLab.
+
+    Forge (Protocol)
+    ├── GitHubForge     forge/github.py   (PyGithub)
+    ├── GitLabForge     forge/gitlab.py   (python-gitlab)
+    └── DryRunForge     forge/dryrun.py   (writes what would be posted to a folder)
+
+Errors (all `mlgate.errors.ForgeError`, exit 3):
+
+    ForgeError
+    └── UncertainWriteError   a write whose outcome is unknown (5xx, timeout, reset): it may have been stored
+
+The libraries are imported inside `connect`, so `mlgate diff` never loads PyGithub or python-gitlab.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from mlgate.errors import ForgeError
+
+StatusState = Literal["success", "failure", "pending", "error"]
+ForgeKind = Literal["github", "gitlab"]
+
+STATUS_DESCRIPTION_LIMIT = 140
+GITHUB_COMMENT_LIMIT = 65_536
+GITLAB_COMMENT_LIMIT = 1_000_000
+
+
+class UncertainWriteError(ForgeError):
+    """A write that failed in a way that does not say whether the server stored it (5xx, reset, timeout)."""
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment on a PR/MR as the forge returned it; times are ISO-8601 UTC strings."""
+
+    id: int
+    author: str
+    body: str
+    created_at: str
+    updated_at: str
+
+
+class Forge(Protocol):
+    """What publishing needs from a code host, in forge-neutral terms. `number` is the PR/MR number (iid)."""
+
+    @property
+    def comment_limit(self) -> int:
+        """The most characters one comment body may hold."""
+        ...
+
+    def bot_identity(self) -> str | None:
+        """The login whose comments are ours (the author filter of the sticky comment); None if unknown."""
+        ...
+
+    def list_comments(self, number: int) -> list[Comment]:
+        """Every comment of the PR/MR, all pages, oldest first."""
+        ...
+
+    def create_comment(self, number: int, body: str) -> Comment: ...
+
+    def update_comment(self, comment_id: int, body: str) -> Comment: ...
+
+    def delete_comment(self, comment_id: int) -> None:
+        """Delete one comment; a comment that is already gone is not an error."""
+        ...
+
+    def set_status(
+        self, sha: str, state: StatusState, description: str, context: str, target_url: str | None = None
+    ) -> None:
+        """Set the commit status `context` of `sha`; `description` is cut to 140 characters."""
+        ...
+
+    def upload_image(self, path: Path) -> str:
+        """Store the image where the forge can show it and return the URL to link in Markdown."""
+        ...
+
+    def find_change_for_sha(self, sha: str) -> int | None:
+        """The number of the open PR/MR whose head commit is `sha`, or None."""
+        ...
+
+
+def truncate_description(text: str, limit: int = STATUS_DESCRIPTION_LIMIT) -> str:
+    """`text` on one line and at most `limit` characters, an ellipsis marking a cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def connect(
+    kind: ForgeKind,
+    *,
+    api_url: str,
+    token: str,
+    repo: str,
+    timeout: float = 10.0,
+    max_rate_limit_wait: float = 10.0,
+    bot_login: str | None = None,
+) -> Forge:
+    """The forge for `kind`: `repo` is `owner/name` (GitHub) or the project path or id (GitLab).
+
+    `api_url` is the REST root (`https://api.github.com`, `https://HOST/api/v3`) for GitHub and the server
+    URL (`https://gitlab.com`, or `CI_API_V4_URL` without `/api/v4`) for GitLab. `bot_login` overrides the
+    author filter when the token cannot tell who it is (a GitHub App installation token: `my-app[bot]`).
+    """
+    if kind == "github":
+        from mlgate.forge.github import GitHubForge
+
+        return GitHubForge(
+            api_url=api_url,
+            token=token,
+            repo=repo,
+            timeout=timeout,
+            max_rate_limit_wait=max_rate_limit_wait,
+            bot_login=bot_login,
+        )
+    if kind == "gitlab":
+        from mlgate.forge.gitlab import GitLabForge
+
+        return GitLabForge(
+            url=api_url, token=token, project=repo, timeout=timeout, max_rate_limit_wait=max_rate_limit_wait
+        )
+    raise ForgeError("--forge", f"unknown forge {kind!r}", hint="use github or gitlab")

@@ -1,0 +1,120 @@
+"""The dry-run forge: writes what would be posted (comment bodies, statuses, images) to a folder, no network.
+
+It keeps its comments in memory like a real forge, so the sticky-comment upsert behaves exactly as it would:
+`comment-<number>.md` always holds the body of the comment the upsert kept. `written` lists every path it
+wrote, for the CLI to print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mlgate.errors import ForgeError
+from mlgate.forge import GITHUB_COMMENT_LIMIT, Comment, StatusState, truncate_description
+
+DRY_RUN_BOT = "mlgate[dry-run]"
+
+
+class DryRunForge:
+    """A Forge that records instead of posting. `comment_limit` is that of the forge being imitated."""
+
+    def __init__(
+        self, out_dir: Path, *, comment_limit: int = GITHUB_COMMENT_LIMIT, bot: str = DRY_RUN_BOT
+    ) -> None:
+        self.out_dir = out_dir
+        self.comment_limit = comment_limit
+        self.written: list[Path] = []
+        self._bot = bot
+        self._ids = itertools.count(1)
+        self._comments: dict[int, tuple[int, Comment]] = {}  # id → (number, comment)
+
+    def bot_identity(self) -> str | None:
+        return self._bot
+
+    def list_comments(self, number: int) -> list[Comment]:
+        return [
+            comment for n, comment in sorted(self._comments.values(), key=lambda e: e[1].id) if n == number
+        ]
+
+    def create_comment(self, number: int, body: str) -> Comment:
+        self._check_length(body)
+        now = _now()
+        comment = Comment(id=next(self._ids), author=self._bot, body=body, created_at=now, updated_at=now)
+        self._comments[comment.id] = (number, comment)
+        self._write_text(f"comment-{number}.md", body)
+        return comment
+
+    def update_comment(self, comment_id: int, body: str) -> Comment:
+        self._check_length(body)
+        if comment_id not in self._comments:
+            raise ForgeError("dry run", f"comment {comment_id} does not exist")
+        number, old = self._comments[comment_id]
+        comment = Comment(
+            id=comment_id, author=old.author, body=body, created_at=old.created_at, updated_at=_now()
+        )
+        self._comments[comment_id] = (number, comment)
+        self._write_text(f"comment-{number}.md", body)
+        return comment
+
+    def delete_comment(self, comment_id: int) -> None:
+        self._comments.pop(comment_id, None)
+
+    def set_status(
+        self, sha: str, state: StatusState, description: str, context: str, target_url: str | None = None
+    ) -> None:
+        record = {
+            "sha": sha,
+            "state": state,
+            "context": context,
+            "description": truncate_description(description),
+            "target_url": target_url,
+        }
+        path = self._path("statuses.jsonl")
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+        self._note(path)
+
+    def upload_image(self, path: Path) -> str:
+        """Copy the image to `images/<sha256[:16]><suffix>` and return that path relative to the folder."""
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        except OSError as exc:
+            raise ForgeError(str(path), f"cannot read the image: {exc.strerror or exc}") from None
+        relative = f"images/{digest}{path.suffix.lower()}"
+        target = self._path(relative)
+        if not target.exists():
+            shutil.copyfile(path, target)
+        self._note(target)
+        return relative
+
+    def find_change_for_sha(self, sha: str) -> int | None:
+        return None
+
+    def _check_length(self, body: str) -> None:
+        if len(body) > self.comment_limit:
+            raise ForgeError(
+                "dry run", f"body is {len(body):,} characters, over the limit of {self.comment_limit:,}"
+            )
+
+    def _write_text(self, name: str, text: str) -> None:
+        path = self._path(name)
+        path.write_text(text, encoding="utf-8")
+        self._note(path)
+
+    def _path(self, relative: str) -> Path:
+        path = self.out_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _note(self, path: Path) -> None:
+        if path not in self.written:
+            self.written.append(path)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

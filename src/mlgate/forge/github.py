@@ -1,0 +1,306 @@
+"""GitHub through PyGithub: issue comments, commit statuses, and images on an orphan `mlgate-assets` branch.
+
+The only module that imports PyGithub (`github`); it is imported when a GitHubForge is made, never at
+`mlgate diff` time. Every failure leaves as a ForgeError whose text has passed through the token Masker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+from mlgate.errors import ForgeError
+from mlgate.forge import (
+    GITHUB_COMMENT_LIMIT,
+    Comment,
+    StatusState,
+    UncertainWriteError,
+    truncate_description,
+)
+from mlgate.forge.ratelimit import RateLimitPolicy, call_with_capped_wait, parse_retry_after, seconds_until
+from mlgate.masking import Masker
+
+if TYPE_CHECKING:
+    from github.IssueComment import IssueComment
+    from urllib3.util.retry import Retry
+
+T = TypeVar("T")
+
+ASSETS_BRANCH = "mlgate-assets"
+ACTIONS_BOT = "github-actions[bot]"
+_ASSETS_README = "Images linked from mlgate's PR reports. Written by mlgate; never merge this branch.\n"
+_ANY_ISSUE = 1
+_HINTS = {
+    401: "the token was rejected; check GITHUB_TOKEN / MLGATE_TOKEN",
+    403: "the token lacks a permission: the job needs `pull-requests: write`, `statuses: write` and "
+    "`contents: write` (a fork PR's token is read-only: use the two-stage workflow_run publisher)",
+    404: "the repository, PR or commit was not found, or the token cannot see it",
+}
+
+
+class GitHubForge:
+    """The Forge Protocol on GitHub.com or GitHub Enterprise Server, through PyGithub."""
+
+    comment_limit = GITHUB_COMMENT_LIMIT
+
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        token: str,
+        repo: str,
+        timeout: float = 10.0,
+        max_rate_limit_wait: float = 10.0,
+        bot_login: str | None = None,
+        write_interval: float = 0.0,
+    ) -> None:
+        from github import Auth, Github
+
+        self._masker = Masker([token])
+        self._policy = RateLimitPolicy(max_wait=max_rate_limit_wait)
+        # NOTE: PyGithub's default `GithubRetry` also retries POST; a 502 on a comment create that GitHub in
+        # fact stored then posts the comment twice (DESIGN §8). `_retry` never retries POST, and
+        # PyGithub's default throttle (1 s between writes) is off: a publish makes at most 4 writes.
+        self._gh = Github(
+            base_url=api_url.rstrip("/"),
+            auth=Auth.Token(token),
+            timeout=math.ceil(timeout),
+            retry=_retry(max_rate_limit_wait),
+            per_page=100,
+            seconds_between_requests=None,
+            seconds_between_writes=write_interval or None,
+            lazy=True,
+        )
+        self._repo = self._gh.get_repo(repo)
+        self._repo_name = repo
+        self._server_url = server_url_of(api_url)
+        self._bot = bot_login
+        self._assets_ready = False
+
+    def bot_identity(self) -> str | None:
+        if self._bot is None:
+            self._bot = self._call("read the token's user", self._login_or_actions_bot)
+        return self._bot
+
+    def list_comments(self, number: int) -> list[Comment]:
+        issue = self._repo.get_issue(number)
+        return self._call(
+            f"list the comments of #{number}", lambda: [_comment(c) for c in issue.get_comments()]
+        )
+
+    def create_comment(self, number: int, body: str) -> Comment:
+        issue = self._repo.get_issue(number)
+        return self._call(f"comment on #{number}", lambda: _comment(issue.create_comment(body)), write=True)
+
+    def update_comment(self, comment_id: int, body: str) -> Comment:
+        handle = self._comment_handle(comment_id)
+
+        def edit() -> Comment:
+            handle.edit(body)
+            return _comment(handle)
+
+        return self._call(f"update comment {comment_id}", edit, write=True)
+
+    def delete_comment(self, comment_id: int) -> None:
+        handle = self._comment_handle(comment_id)
+        self._call(f"delete comment {comment_id}", lambda: _ignore_missing(handle.delete), write=True)
+
+    def set_status(
+        self, sha: str, state: StatusState, description: str, context: str, target_url: str | None = None
+    ) -> None:
+        from github.GithubObject import NotSet
+
+        commit = self._repo.get_commit(sha)
+        text = truncate_description(description)
+        url: Any = target_url if target_url else NotSet
+        self._call(
+            f"set status {context} on {sha[:12]}",
+            lambda: commit.create_status(state, target_url=url, description=text, context=context),
+            write=True,
+        )
+
+    def upload_image(self, path: Path) -> str:
+        """Commit the image to the `mlgate-assets` branch (once per content) and return its blob link."""
+        data = _read_image(path)
+        name = f"{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()}"
+        self._call(f"upload {path.name}", lambda: self._store_asset(name, data), write=True)
+        owner, _, repo = self._repo_name.partition("/")
+        # NOTE: a `blob/…?raw=true` link is served with the viewer's own session, so the image of a private
+        # repository stays private; raw.githubusercontent.com links would need a token in the URL.
+        return f"{self._server_url}/{quote(owner)}/{quote(repo)}/blob/{ASSETS_BRANCH}/{quote(name)}?raw=true"
+
+    def find_change_for_sha(self, sha: str) -> int | None:
+        commit = self._repo.get_commit(sha)
+
+        def first_open() -> int | None:
+            for pull in commit.get_pulls():
+                if pull.state == "open" and pull.head.sha == sha:
+                    return int(pull.number)
+            return None
+
+        return self._call(f"find the PR of {sha[:12]}", first_open)
+
+    def _login_or_actions_bot(self) -> str:
+        from github import GithubException
+
+        try:
+            return str(self._gh.get_user().login)
+        except GithubException as exc:
+            if exc.status != 403 or _rate_limit_wait(exc) is not None:
+                raise
+            # NOTE: the Actions GITHUB_TOKEN may not read /user ("Resource not accessible by integration");
+            # what it posts is authored by github-actions[bot]. A GitHub App token passes `bot_login`.
+            return ACTIONS_BOT
+
+    def _comment_handle(self, comment_id: int) -> IssueComment:
+        # NOTE: comment URLs are repository-level (/repos/O/R/issues/comments/ID); PyGithub builds them only
+        # from an Issue, whose number does not enter the URL. Lazy: no request until edit()/delete().
+        return self._repo.get_issue(_ANY_ISSUE).get_comment(comment_id)
+
+    def _store_asset(self, name: str, data: bytes) -> None:
+        # NOTE: one Contents-API PUT per new image (blob + tree + commit + ref move in one write) keeps a
+        # publish with two images within 4 writes; the Git Data API (tree → parentless commit → ref) makes the
+        # orphan branch, once per repository.
+        from github import GithubException
+
+        self._ensure_assets_branch()
+        if self._asset_exists(name):
+            return
+        try:
+            self._repo.create_file(name, f"mlgate: add {name}", data, branch=ASSETS_BRANCH)
+        except GithubException as exc:  # 422: the path exists (a concurrent run stored the same image)
+            if exc.status != 422 or not self._asset_exists(name):
+                raise
+
+    def _asset_exists(self, name: str) -> bool:
+        from github import UnknownObjectException
+
+        try:
+            self._repo.get_contents(name, ref=ASSETS_BRANCH)
+        except UnknownObjectException:
+            return False
+        return True
+
+    def _ensure_assets_branch(self) -> None:
+        from github import UnknownObjectException
+
+        if self._assets_ready:
+            return
+        try:
+            _ = self._repo.get_git_ref(f"heads/{ASSETS_BRANCH}").object
+        except UnknownObjectException:
+            self._create_assets_branch()
+        self._assets_ready = True
+
+    def _create_assets_branch(self) -> None:
+        from github import GithubException, InputGitTreeElement
+
+        readme = InputGitTreeElement("README.md", "100644", "blob", content=_ASSETS_README)
+        tree = self._repo.create_git_tree([readme])
+        commit = self._repo.create_git_commit("mlgate: images for PR reports", tree, [])
+        try:
+            self._repo.create_git_ref(f"refs/heads/{ASSETS_BRANCH}", commit.sha)
+        except GithubException as exc:  # 422: a concurrent run created the branch first
+            if exc.status != 422:
+                raise
+
+    def _call(self, action: str, call: Callable[[], T], *, write: bool = False) -> T:
+        from github import GithubException
+
+        try:
+            return call_with_capped_wait(call, _rate_limit_wait, self._policy)
+        except (GithubException, OSError) as exc:
+            raise self._error(action, exc, write=write) from None
+
+    def _error(self, action: str, exc: Exception, *, write: bool) -> ForgeError:
+        status: int | None = getattr(exc, "status", None)
+        wait = _rate_limit_wait(exc)
+        what, hint = _describe(exc), _HINTS.get(status or 0)
+        if wait is not None:
+            what = f"rate limited, retry after {wait:.0f} s"
+            hint = f"mlgate waits at most {self._policy.max_wait:g} s for a rate limit"
+        uncertain = write and (status is None or status >= 500)
+        error = UncertainWriteError if uncertain else ForgeError
+        return error(f"GitHub {self._repo_name}", self._masker.mask(f"{action}: {what}"), hint=hint)
+
+
+def server_url_of(api_url: str) -> str:
+    """The web URL that goes with a REST root: api.github.com → github.com, HOST/api/v3 → HOST."""
+    parts = urlsplit(api_url.rstrip("/"))
+    host, path = parts.netloc, parts.path
+    if host.startswith("api."):
+        host = host.removeprefix("api.")
+    path = path.removesuffix("/api/v3")
+    return f"{parts.scheme}://{host}{path}"
+
+
+def _retry(max_wait: float) -> Retry:
+    from urllib3.util.retry import Retry
+
+    # NOTE: POST is left out on purpose (no blind retry of a create); `Retry-After` is not honoured here
+    # because urllib3 would sleep as long as asked: rate limits go through ratelimit.call_with_capped_wait.
+    return Retry(
+        total=3,
+        allowed_methods=frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"}),
+        status_forcelist=frozenset({500, 502, 503, 504}),
+        backoff_factor=0.2,
+        backoff_max=max_wait,
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
+
+
+def _rate_limit_wait(exc: Exception) -> float | None:
+    """Seconds GitHub asks us to wait, when `exc` is a rate-limit answer (429, or 403 with the headers)."""
+    status = getattr(exc, "status", None)
+    headers = {k.lower(): v for k, v in (getattr(exc, "headers", None) or {}).items()}
+    retry_after = parse_retry_after(headers.get("retry-after"))
+    exhausted = headers.get("x-ratelimit-remaining") == "0"
+    if status == 429 or (status == 403 and (retry_after is not None or exhausted)):
+        if retry_after is not None:
+            return retry_after
+        reset = seconds_until(headers.get("x-ratelimit-reset"))
+        return 60.0 if reset is None else reset
+    return None
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "status", None)
+    if status is None:
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else 'no response'}"
+    data = getattr(exc, "data", None)
+    message = data.get("message", "") if isinstance(data, dict) else str(data or "")
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("message"):
+        message = f"{message} ({errors[0]['message']})"
+    return f"HTTP {status}: {' '.join(str(message).split())[:300]}"
+
+
+def _comment(comment: IssueComment) -> Comment:
+    return Comment(
+        id=int(comment.id),
+        author=str(comment.user.login),
+        body=comment.body or "",
+        created_at=comment.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        updated_at=comment.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def _ignore_missing(delete: Callable[[], None]) -> None:
+    from github import UnknownObjectException
+
+    try:
+        delete()
+    except UnknownObjectException:  # already deleted (a concurrent run, or a retried DELETE)
+        return
+
+
+def _read_image(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ForgeError(str(path), f"cannot read the image: {exc.strerror or exc}") from None

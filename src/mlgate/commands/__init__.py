@@ -6,10 +6,13 @@ import argparse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.console import Console
 from mlgate.errors import ExitCode
+
+if TYPE_CHECKING:
+    from mlgate.pipeline import Evaluation
 
 
 @dataclass
@@ -42,3 +45,14 @@ def add_command(
     )
     parser.set_defaults(handler=handler)
     return parser
+
+
+def evaluate_here(ctx: Context) -> Evaluation:
+    """The work tree (or `--rev`) of the repository at cwd against its baseline (`--base`, `--strict`)."""
+    from mlgate.gitrepo import GitRepo
+    from mlgate.pipeline import evaluate_checkout, load_effective_config
+
+    repo = GitRepo.discover(ctx.cwd)
+    loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env)
+    rev, base, strict = ctx.flag("rev"), ctx.flag("base"), bool(ctx.flag("strict"))
+    return evaluate_checkout(repo, loaded, ctx.console, rev=rev, base=base, strict=strict)

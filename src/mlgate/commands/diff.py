@@ -7,11 +7,10 @@ import json
 import math
 from typing import Any
 
-from mlgate.commands import Context, Subparsers, add_command
+from mlgate.commands import Context, Subparsers, add_command, evaluate_here
 from mlgate.errors import ExitCode
-from mlgate.gitrepo import GitRepo
 from mlgate.model import Metric, Verdict, format_number
-from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
+from mlgate.pipeline import Evaluation
 
 
 def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -40,16 +39,7 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
-    repo = GitRepo.discover(ctx.cwd)
-    loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env)
-    evaluation = evaluate_checkout(
-        repo,
-        loaded,
-        ctx.console,
-        rev=ctx.flag("rev"),
-        base=ctx.flag("base"),
-        strict=ctx.flag("strict", False),
-    )
+    evaluation = evaluate_here(ctx)
     precision = ctx.flag("precision") or 5
     show_all = bool(ctx.flag("all"))
     if ctx.flag("format") == "json":

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import difflib
 
-from mlgate.commands import Context, Subparsers, add_command
+from mlgate.commands import Context, Subparsers, add_command, evaluate_here
 from mlgate.errors import ExitCode, UsageError
-from mlgate.gitrepo import GitRepo
 from mlgate.model import Direction, MetricResult, format_number
-from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
+from mlgate.pipeline import Evaluation
 
 
 def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -24,16 +23,7 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
-    repo = GitRepo.discover(ctx.cwd)
-    loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env)
-    evaluation = evaluate_checkout(
-        repo,
-        loaded,
-        ctx.console,
-        rev=ctx.flag("rev"),
-        base=ctx.flag("base"),
-        strict=ctx.flag("strict", False),
-    )
+    evaluation = evaluate_here(ctx)
     name = ctx.args.metric
     result = evaluation.gate.get(name)
     if result is None:

@@ -7,10 +7,8 @@ import webbrowser
 from pathlib import Path
 
 from mlgate.bundle import write_bundle
-from mlgate.commands import Context, Subparsers, add_command
+from mlgate.commands import Context, Subparsers, add_command, evaluate_here
 from mlgate.errors import ExitCode
-from mlgate.gitrepo import GitRepo
-from mlgate.pipeline import evaluate_checkout, load_effective_config
 
 DEFAULT_FOLDER = "mlgate-report"
 
@@ -33,11 +31,7 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
-    repo = GitRepo.discover(ctx.cwd)
-    loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env)
-    evaluation = evaluate_checkout(
-        repo, loaded, ctx.console, rev=ctx.flag("rev"), base=ctx.flag("base"), strict=bool(ctx.flag("strict"))
-    )
+    evaluation = evaluate_here(ctx)
     folder = Path(ctx.args.output)
     folder = folder if folder.is_absolute() else ctx.cwd / folder
     bundle = write_bundle(evaluation, folder, ctx.console)

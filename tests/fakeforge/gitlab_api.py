@@ -53,7 +53,7 @@ class FakeGitLab:
         self._by_path(path).mrs.append({"iid": iid, "sha": sha, "state": state})
 
     def add_note(self, path: str, iid: int, username: str, body: str, *, system: bool = False) -> int:
-        return self._store_note(self._by_path(path), iid, username, body, system=system)["id"]
+        return int(self._store_note(self._by_path(path), iid, username, body, system=system)["id"])
 
     def notes(self, path: str, iid: int) -> list[dict[str, Any]]:
         project = self._by_path(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -112,14 +113,15 @@ def test_upsert_recovers_when_the_connection_resets_during_the_create(
     assert len(bot_notes(fake_forge)) == 1
 
 
+def publisher(forge: GitLabForge, iid: int, stamp: str) -> Callable[[], object]:
+    return lambda: upsert_sticky_comment(forge, iid, f"report of {stamp}", "default", run_stamp=stamp)
+
+
 def test_concurrent_upserts_end_with_one_note_holding_the_newest_run(fake_forge: FakeForge) -> None:
     for iid in range(10, 15):  # five races, each on a fresh MR
         fake_forge.gitlab.add_mr(GITLAB_PROJECT, iid, HEAD_SHA)
         forges = [make_gitlab_forge(fake_forge) for _ in range(3)]
-        calls = [
-            lambda f=f, stamp=stamp, iid=iid: upsert_sticky_comment(f, iid, stamp, "default", run_stamp=stamp)
-            for f, stamp in zip(forges, [RUN_2, RUN_1, RUN_3], strict=True)
-        ]
+        calls = [publisher(f, iid, stamp) for f, stamp in zip(forges, [RUN_2, RUN_1, RUN_3], strict=True)]
 
         assert run_concurrently(calls) == []
 

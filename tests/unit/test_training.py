@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import shutil
@@ -119,3 +120,15 @@ def test_gpu_telemetry_is_none_when_no_gpu_tooling_answers() -> None:
     sampler = GpuSampler.start(os.getpid())
     sampler.sample_once()
     assert sampler.stop() is None
+
+
+def test_backend_for_picks_subprocess_and_names_an_unavailable_backend() -> None:
+    from mlgate.config import TrainConfig
+    from mlgate.errors import ConfigError
+    from mlgate.training.backends import BACKENDS, backend_for
+
+    assert backend_for(TrainConfig(), {}).name == "subprocess"
+    missing = [name for name, (module, _) in BACKENDS.items() if importlib.util.find_spec(module) is None]
+    for name in missing:
+        with pytest.raises(ConfigError, match=f"train.backend: '{name}' is not available"):
+            backend_for(TrainConfig(backend=name), {})  # type: ignore[arg-type]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from mlgate.commands import Context, Subparsers, add_command
 from mlgate.config import Config
-from mlgate.errors import ConfigError, ExitCode, UsageError
+from mlgate.errors import ExitCode, UsageError
 from mlgate.model import RunRecord
 from mlgate.pipeline import load_effective_config
-from mlgate.training import Backend, TrainSpec, check_run, describe_failure
-from mlgate.training.subprocess import SubprocessBackend
+from mlgate.training import TrainSpec, check_run, describe_failure
+from mlgate.training.backends import backend_for
 
 RUN_RECORD = Path(".mlgate") / "run.json"
 TRAIN_LOG = Path(".mlgate") / "train.log"
@@ -42,14 +42,6 @@ def train_overrides(ctx: Context) -> dict[str, object]:
     return {"train.command": ctx.flag("train_command"), "train.timeout": ctx.flag("timeout")}
 
 
-def backend_for(config: Config) -> Backend:
-    """The configured backend; the docker and ray backends come in their own modules."""
-    if config.train.backend == "subprocess":
-        return SubprocessBackend()
-    what = f"train.backend: {config.train.backend!r} is not available in this version"
-    raise ConfigError(".mlgate.yml", what, hint="use `backend: subprocess`")
-
-
 def train(ctx: Context, config: Config, root: Path) -> RunRecord:
     """Run the training and write the run record next to the log; a failed run is returned, not raised."""
     command = config.train.command
@@ -57,7 +49,7 @@ def train(ctx: Context, config: Config, root: Path) -> RunRecord:
         raise UsageError(
             "train.command", "not set", hint="set train.command in .mlgate.yml or pass --command"
         )
-    backend = backend_for(config)
+    backend = backend_for(config.train, ctx.env)
     spec = TrainSpec(
         command=command,
         cwd=root,

@@ -14,9 +14,11 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from resource import struct_rusage as Rusage
 from typing import IO
 
+from mlgate.config import TrainConfig
 from mlgate.console import Console
 from mlgate.model import GpuTelemetry, RunRecord
 from mlgate.training import TrainSpec
@@ -31,6 +33,10 @@ class SubprocessBackend:
     """Run the command on this machine."""
 
     name = "subprocess"
+
+    @classmethod
+    def from_config(cls, train: TrainConfig, env: Mapping[str, str]) -> SubprocessBackend:
+        return cls()
 
     def run(self, spec: TrainSpec, console: Console) -> RunRecord:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,7 @@ import re
 from typing import Any
 
 from mlgate.commands import Context, Subparsers, add_command
-from mlgate.config import json_schema
 from mlgate.errors import ExitCode
-from mlgate.pipeline import load_effective_config
 
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|key|credential", re.IGNORECASE)
 
@@ -25,6 +23,8 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 def run_config(ctx: Context) -> ExitCode:
     import yaml
+
+    from mlgate.pipeline import load_effective_config
 
     loaded = load_effective_config(ctx.cwd, ctx.flag("config"), ctx.env)
     data = mask_secrets(loaded.config.model_dump(mode="json"))
@@ -50,5 +50,7 @@ def mask_secrets(data: Any, key: str = "") -> Any:
 
 
 def run_schema(ctx: Context) -> ExitCode:
+    from mlgate.config import json_schema
+
     ctx.console.print(json.dumps(json_schema(), indent=2))
     return ExitCode.OK

@@ -11,17 +11,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mlgate.bundle import write_bundle
 from mlgate.commands import Context, Subparsers, add_command
 from mlgate.console import Console
 from mlgate.errors import ExitCode, UsageError
 from mlgate.gitrepo import GitRepo
 from mlgate.model import GateResult, Outcome, RunRecord
-from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
-from mlgate.report import templates_dir
 from mlgate.training import TrainSpec, check_run
-from mlgate.training.subprocess import SubprocessBackend
+
+if TYPE_CHECKING:
+    from mlgate.pipeline import Evaluation
 
 PR_PARAMS = {
     False: "train:\n  n_estimators: 80\n  learning_rate: 0.15\n  max_depth: 2\n",
@@ -41,6 +41,9 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
+    from mlgate.bundle import write_bundle
+    from mlgate.pipeline import evaluate_checkout, load_effective_config
+
     _require_sklearn()
     started = time.monotonic()
     root = _demo_root(ctx)
@@ -90,6 +93,8 @@ def _demo_root(ctx: Context) -> Path:
 
 
 def _create_repo(root: Path) -> GitRepo:
+    from mlgate.report import templates_dir
+
     source = templates_dir() / "demo"
     for name in ("train.py", "params.yaml"):
         shutil.copyfile(source / name, root / name)
@@ -107,6 +112,9 @@ def _create_repo(root: Path) -> GitRepo:
 
 def _train(repo: GitRepo, ctx: Context) -> RunRecord:
     """Run the project's train.command with this Python first on PATH (it has scikit-learn)."""
+    from mlgate.pipeline import load_effective_config
+    from mlgate.training.subprocess import SubprocessBackend
+
     loaded = load_effective_config(repo.root, None, {})
     command = loaded.config.train.command
     assert command is not None

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.commands import Context, Subparsers, add_command, evaluate_here
 from mlgate.errors import ExitCode
 from mlgate.model import Metric, Verdict, format_number
-from mlgate.pipeline import Evaluation
+
+if TYPE_CHECKING:
+    from mlgate.pipeline import Evaluation
 
 
 def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:

@@ -6,7 +6,6 @@ import argparse
 import webbrowser
 from pathlib import Path
 
-from mlgate.bundle import write_bundle
 from mlgate.commands import Context, Subparsers, add_command, evaluate_here
 from mlgate.errors import ExitCode
 
@@ -31,6 +30,8 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
+    from mlgate.bundle import write_bundle
+
     evaluation = evaluate_here(ctx)
     folder = Path(ctx.args.output)
     folder = folder if folder.is_absolute() else ctx.cwd / folder

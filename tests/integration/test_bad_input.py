@@ -1,0 +1,114 @@
+"""Bad input through the CLI: exit 2, one `mlgate: error:` line naming the file and key or line."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import CliResult, CliRunner
+from tests.gitproject import GitProject
+
+CONFIG = "metrics: [metrics.json]\ngates: [{metric: acc}]\n"
+
+
+def one_error_line(result: CliResult) -> str:
+    assert result.code == 2, (result.code, result.err)
+    assert "Traceback" not in result.err
+    errors = [line for line in result.err.splitlines() if line.startswith("mlgate: error:")]
+    assert len(errors) == 1, result.err
+    return errors[0]
+
+
+def _with_metrics(project: GitProject, content: bytes) -> None:
+    project.commit("base", **{".mlgate.yml": CONFIG, "metrics.json": {"acc": 0.9}})
+    (project.root / "metrics.json").write_bytes(content)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "metrics.json: "),
+        (b"\x00\x01\x02binary\xff", "metrics.json: "),
+        (b'{"acc": 0.9,\n "loss": }', "metrics.json:2:"),
+        (b'{"acc": 0.9, "acc": 0.8}', "acc"),
+        (b"[1, 2, 3]", "metrics.json"),
+        (b"[" * 1000 + b"]" * 1000, "metrics.json"),
+        (b'{"a":' * 1000 + b"1" + b"}" * 1000, "metrics.json"),
+    ],
+    ids=["empty", "binary", "invalid-json", "duplicate-key", "not-a-mapping", "deep-list", "deep-dict"],
+)
+def test_unreadable_metrics_file_is_one_line_naming_it(
+    project: GitProject, cli: CliRunner, content: bytes, expected: str
+) -> None:
+    _with_metrics(project, content)
+    line = one_error_line(cli("diff"))
+    assert expected in line
+
+
+def test_invalid_yaml_metrics_name_line_and_column(project: GitProject, cli: CliRunner) -> None:
+    project.commit("base", **{".mlgate.yml": "metrics: [m.yaml]\n", "m_dot_yaml": "acc: 0.9\n"})
+    (project.root / "m.yaml").write_text("acc: 0.9\nloss: [unclosed\n")
+    line = one_error_line(cli("diff"))
+    assert "m.yaml:" in line
+    assert "invalid YAML" in line
+
+
+def test_bom_prefixed_metrics_are_read(project: GitProject, cli: CliRunner) -> None:
+    _with_metrics(project, b'\xef\xbb\xbf{"acc": 0.95}')
+    result = cli("diff", "--json")
+    assert result.code == 0, result.err
+    assert '"new": 0.95' in result.out
+
+
+def test_missing_metrics_file_names_the_pattern(project: GitProject, cli: CliRunner) -> None:
+    project.commit("base", **{".mlgate.yml": CONFIG, "metrics.json": {"acc": 0.9}})
+    (project.root / "metrics.json").unlink()
+    assert "metrics.json" in one_error_line(cli("diff"))
+
+
+def test_string_metric_is_shown_not_gated_with_a_warning(project: GitProject, cli: CliRunner) -> None:
+    _with_metrics(project, b'{"acc": "n/a"}')
+    result = cli("diff", "--md", "--all")
+    assert result.code == 0, result.err
+    assert "mlgate: warning:" in result.err
+    assert "acc" in result.err
+    assert "n/a" in result.out
+
+
+def test_hundred_megabyte_metrics_file_fails_fast(project: GitProject, cli: CliRunner) -> None:
+    project.commit("base", **{".mlgate.yml": CONFIG, "metrics.json": {"acc": 0.9}})
+    with (project.root / "metrics.json").open("wb") as f:
+        f.truncate(100 * 2**20)
+    started = time.monotonic()
+    line = one_error_line(cli("diff"))
+    assert time.monotonic() - started < 5
+    assert "MiB" in line
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("metrics: [metrics.json]\nbogus: 1\n", ".mlgate.yml:2: bogus: unknown key"),
+        ("baseline: {max_distance: far}\n", "baseline.max_distance"),
+        ("gates: [{metric: 'a[b'}]\n", "gates[0].metric: bad glob"),
+        ("gates: [{metric: acc, rel: -0.5}]\n", "gates[0].rel"),
+    ],
+    ids=["unknown-key", "wrong-type", "bad-glob", "negative-tolerance"],
+)
+def test_bad_config_is_one_line_naming_the_key(
+    project: GitProject, cli: CliRunner, config: str, expected: str
+) -> None:
+    project.commit("base", **{".mlgate.yml": config, "metrics.json": {"acc": 0.9}})
+    line = one_error_line(cli("diff"))
+    assert expected in line
+
+
+def test_missing_config_flag_file_is_a_usage_error(project: GitProject, cli: CliRunner) -> None:
+    project.commit("base", **{"metrics.json": {"acc": 0.9}})
+    assert "--config nope.yml: no such file" in one_error_line(cli("diff", "--config", "nope.yml"))
+
+
+def test_unknown_flag_is_exit_2(cli: CliRunner) -> None:
+    result = cli("diff", "--frobnicate")
+    assert result.code == 2

@@ -70,6 +70,9 @@ class RayConfig(_Section):
     working_dir: str = "."
     excludes: list[str] = Field(default_factory=lambda: ["data/"])
     token_env: str | None = Field(None, description="name of the env var holding the cluster's auth token")
+    max_upload_mb: float = Field(100, gt=0, description="refuse a working directory larger than this")
+    large_file_mb: float = Field(25, gt=0, description="files larger than this are left out of the upload")
+    max_results_mb: float = Field(64, gt=0, description="most result data a job may send back")
 
 
 class TrainConfig(_Section):

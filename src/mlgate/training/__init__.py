@@ -28,6 +28,7 @@ class TrainSpec:
     log_path: Path
     gpus: str = "none"
     runner_env: Mapping[str, str] = field(default_factory=dict)
+    result_paths: tuple[str, ...] = ()  # files and globs the run must bring back (remote backends)
 
 
 class Backend(Protocol):

@@ -20,7 +20,9 @@ from mlgate.console import Console
 from mlgate.errors import ExitCode, MlgateError
 
 # Each module under mlgate.commands registers its own subcommands; order is the order of `--help`.
-COMMAND_MODULES = ("run", "train", "diff", "report", "explain", "baseline", "demo", "config")
+COMMAND_MODULES = (
+    "run", "train", "diff", "report", "explain", "comment", "publish", "baseline", "demo", "config",
+)  # fmt: skip
 
 
 def common_parser() -> argparse.ArgumentParser:

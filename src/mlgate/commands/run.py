@@ -1,5 +1,6 @@
-"""`mlgate run`: the CI one-shot. Train, find the baseline at the merge-base, gate, report, and on the
-default branch save the new baseline. Exit code: the gate's (0/1), or 3 when the run failed.
+"""`mlgate run`: the CI one-shot. Detect the CI, train, find the baseline at the merge-base, gate, report,
+publish (job summary, outputs, comment, status), and on the default branch save the new baseline.
+Exit code: the gate's (0/1), or 3 when the run failed (or publishing failed under --require-publish).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mlgate.baseline import GitNotesStore
-from mlgate.bundle import Bundle, write_bundle
+from mlgate.bundle import Bundle, report_input, write_bundle
+from mlgate.ci import CiContext
 from mlgate.commands import Context, Subparsers, add_command
+from mlgate.commands.publish import add_publish_flags, detect_ci
 from mlgate.commands.train import add_train_flags, train, train_overrides
-from mlgate.errors import ExitCode, MetricsError, TrainingError
+from mlgate.errors import ExitCode, ForgeError, MetricsError, TrainingError
 from mlgate.gitrepo import GitRepo
 from mlgate.model import RunRecord
 from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
@@ -36,10 +39,12 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
         default="auto",
         help="auto: on the default branch only (default)",
     )
+    add_publish_flags(parser)
 
 
 def run(ctx: Context) -> ExitCode:
     repo = GitRepo.discover(ctx.cwd)
+    ci = detect_ci(ctx, repo.root)
     loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env, train_overrides(ctx))
     config = loaded.config
     record: RunRecord | None = None
@@ -62,12 +67,74 @@ def run(ctx: Context) -> ExitCode:
             ) from None
         raise
     bundle = write_bundle(evaluation, folder, ctx.console, run=record)
+    _mask_files(ctx, bundle)
     _print_summary(ctx, evaluation, bundle)
+    problems = _publish(ctx, ci, evaluation, bundle, record)
     if record is not None and not record.ok:
         raise TrainingError("train.command", describe_failure(record), hint=f"report: {bundle.markdown_path}")
-    if _should_save(ctx, repo, evaluation):
+    if _should_save(ctx, ci, repo, evaluation):
         _save_baseline(ctx, repo, evaluation, record)
+    if problems and ctx.flag("require_publish"):
+        raise ForgeError("--require-publish", problems[0])
     return ExitCode.OK if evaluation.gate.passed else ExitCode.GATE_FAILED
+
+
+def _publish(
+    ctx: Context, ci: CiContext, evaluation: Evaluation, bundle: Bundle, record: RunRecord | None
+) -> list[str]:
+    """Publish the report (a fork PR writes the handoff artifact instead); returns the problems."""
+    from mlgate.commands.publish import print_forge_files, publication_template
+    from mlgate.publishing import Publication, open_forge, publish
+
+    if ci.read_only_token:
+        _handoff(ctx, ci, evaluation, bundle, record)
+    forge = open_forge(ci, dry_run=bool(ctx.flag("dry_run")), folder=bundle.folder)
+    pub = Publication(
+        markdown=bundle.markdown,
+        folder=bundle.folder,
+        head_sha=evaluation.head_sha,
+        report=report_input(evaluation, bundle.plots, run=record, banners=(), console=ctx.console),
+        images=tuple(plot.path for plot in bundle.plots),
+        template=publication_template(evaluation.config, evaluation.repo.root),
+        failed_run=record is not None and not record.ok,
+    )
+    result = publish(
+        pub, evaluation.gate, ci, forge, evaluation.config, ctx.console, deadline_s=ctx.args.publish_deadline
+    )
+    print_forge_files(ctx, forge, result)
+    return result.problems
+
+
+def _handoff(
+    ctx: Context, ci: CiContext, evaluation: Evaluation, bundle: Bundle, record: RunRecord | None
+) -> None:
+    from mlgate.handoff import write_handoff
+
+    write_handoff(
+        bundle.folder,
+        repo=ci.repo,
+        head_sha=ci.head_sha or evaluation.head_sha,
+        number=ci.number,
+        base_sha=evaluation.base_sha,
+        metrics=evaluation.metrics,
+        params=evaluation.params,
+        plots=bundle.plots,
+        run=record,
+    )
+    ctx.console.print(
+        "fork PR: this job's token is read-only, so nothing is posted from here. Upload "
+        f"{bundle.folder.name}/ as an artifact; a `workflow_run` workflow of the base repository then runs "
+        f"`mlgate publish --from {bundle.folder.name}` to post the comment and status (README: fork PRs)"
+    )
+
+
+def _mask_files(ctx: Context, bundle: Bundle) -> None:
+    """A token printed by the training script must not reach the report files (its log tail is in them)."""
+    for path in (bundle.markdown_path, bundle.html_path):
+        text = path.read_text(encoding="utf-8")
+        masked = ctx.console.mask(text)
+        if masked != text:
+            path.write_text(masked, encoding="utf-8")
 
 
 def _print_summary(ctx: Context, evaluation: Evaluation, bundle: Bundle) -> None:
@@ -78,11 +145,12 @@ def _print_summary(ctx: Context, evaluation: Evaluation, bundle: Bundle) -> None
     ctx.console.print(f"report: {bundle.markdown_path}")
 
 
-def _should_save(ctx: Context, repo: GitRepo, evaluation: Evaluation) -> bool:
+def _should_save(ctx: Context, ci: CiContext, repo: GitRepo, evaluation: Evaluation) -> bool:
     mode = ctx.args.save_baseline
     if mode != "auto":
         return bool(mode == "always")
-    return repo.current_branch() == evaluation.config.baseline.branch
+    branch = ci.branch if ci.is_ci else repo.current_branch()
+    return ci.number is None and branch == evaluation.config.baseline.branch
 
 
 def _save_baseline(ctx: Context, repo: GitRepo, evaluation: Evaluation, record: RunRecord | None) -> None:

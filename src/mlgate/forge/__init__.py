@@ -82,6 +82,10 @@ class Forge(Protocol):
         """The number of the open PR/MR whose head commit is `sha`, or None."""
         ...
 
+    def comment_url(self, number: int, comment_id: int) -> str | None:
+        """Where a person sees comment `comment_id` of PR/MR `number` (no request), or None if unknown."""
+        ...
+
 
 def truncate_description(text: str, limit: int = STATUS_DESCRIPTION_LIMIT) -> str:
     """`text` on one line and at most `limit` characters, an ellipsis marking a cut."""

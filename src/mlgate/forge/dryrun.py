@@ -95,6 +95,10 @@ class DryRunForge:
     def find_change_for_sha(self, sha: str) -> int | None:
         return None
 
+    def comment_url(self, number: int, comment_id: int) -> str | None:
+        """The file that holds the comment's body."""
+        return str(self.out_dir / f"comment-{number}.md")
+
     def _check_length(self, body: str) -> None:
         if len(body) > self.comment_limit:
             raise ForgeError(

@@ -144,6 +144,9 @@ class GitHubForge:
 
         return self._call(f"find the PR of {sha[:12]}", first_open)
 
+    def comment_url(self, number: int, comment_id: int) -> str | None:
+        return f"{self._server_url}/{self._repo_name}/pull/{number}#issuecomment-{comment_id}"
+
     def _login_or_actions_bot(self) -> str:
         from github import GithubException
 

@@ -60,8 +60,9 @@ class GitLabForge:
         # NOTE: python-gitlab's `retry_transient_errors=True` retries POST too, so a 502 on a note that GitLab
         # stored would post it twice (DESIGN §8); it stays off. Its `obey_rate_limit` sleeps as long as
         # Retry-After says, so every call passes obey_rate_limit=False and waits are capped here instead.
+        self._web_url = url.rstrip("/").removesuffix("/api/v4")
         self._gl = gitlab.Gitlab(
-            url.rstrip("/").removesuffix("/api/v4"),
+            self._web_url,
             private_token=token,
             timeout=timeout,
             retry_transient_errors=False,
@@ -182,6 +183,11 @@ class GitLabForge:
             return min(opened) if opened else None
 
         return self._call(f"find the MR of {sha[:12]}", first_open)
+
+    def comment_url(self, number: int, comment_id: int) -> str | None:
+        if str(self._project_name).isdigit():
+            return None  # the web path of a project given by id is unknown without a request
+        return f"{self._web_url}/{self._project_name}/-/merge_requests/{number}#note_{comment_id}"
 
     def _remember(self, number: int, comment: Comment) -> Comment:
         self._note_mr[comment.id] = number

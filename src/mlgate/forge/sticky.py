@@ -87,6 +87,14 @@ def upsert_sticky_comment(
     return ours[0]
 
 
+def find_sticky_comments(forge: Forge, number: int, report_id: str) -> list[Comment]:
+    """The bot's comments of report `report_id` on PR/MR `number` (every page), lowest id first."""
+    bot = forge.bot_identity()
+    if bot is None:
+        raise ForgeError(f"comment on #{number}", "cannot tell which comments are the bot's own")
+    return _StickyRun(forge, number, bot, report_id, "", None).listing()
+
+
 def _with_marker(body: str, report_id: str, run_stamp: str) -> str:
     lines = body.split("\n")
     while lines and _MARKER.fullmatch(lines[0].strip()):

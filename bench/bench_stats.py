@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mlgate import stats
+from mlgate import auc, datacheck, stats
 
 ROWS = 1_000_000
 RESAMPLES = 2000
@@ -87,11 +87,22 @@ def cases(d: dict[str, np.ndarray]) -> list[tuple[str, float, Callable[[], Any],
         (
             "DeLong AUC 1e6",
             0.5,
-            lambda: stats.delong(d["y"], d["score_h"], d["score_b"]),
+            lambda: auc.delong(d["y"], d["score_h"], d["score_b"]),
             ("y", "score_h", "score_b"),
             "sort",
         ),
     ]
+
+
+def drift_case() -> tuple[str, float, Callable[[], Any], int]:
+    """Drift of 1e6 rows × 50 numeric features against a stored snapshot (PSI + KS per feature)."""
+    rng = np.random.default_rng(2)
+    reference = datacheck.table_from_arrays({f"f{i}": rng.normal(size=ROWS) for i in range(50)})
+    snap = datacheck.snapshot(reference)
+    del reference
+    current = datacheck.table_from_arrays({f"f{i}": rng.normal(0.02 * i, 1, ROWS) for i in range(50)})
+    size = sum(column.values.nbytes for column in current.columns.values())
+    return "drift 1e6 × 50 (PSI + KS)", 2.0, lambda: datacheck.check(current, snap), size
 
 
 def main() -> int:
@@ -114,7 +125,17 @@ def main() -> int:
             f"{name:32} {seconds * 1e3:7.1f}ms {budget * 1e3:6.0f}ms {seconds / references[ref][1]:6.1f}×"
             f" {peak / 2**20:7.1f}MiB {ratio:6.2f}× {'ok' if ok else 'OVER BUDGET'}"
         )
+    failed += report_drift()
     return 1 if failed else 0
+
+
+def report_drift() -> int:
+    name, budget, call, size = drift_case()
+    seconds, peak = best_time(call, repeat=3), peak_memory(call)
+    ok = seconds <= budget and peak / size <= MEMORY_BUDGET
+    print(f"{name:32} {seconds * 1e3:7.1f}ms {budget * 1e3:6.0f}ms {'':>7} {peak / 2**20:7.1f}MiB"
+          f" {peak / size:6.2f}× {'ok' if ok else 'OVER BUDGET'}")  # fmt: skip
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ def report_input(
         run=run,
         banners=tuple(banners),
         notes=notes,
+        data_checks=tuple(evaluation.data_checks),
         precision=config.report.precision,
         base_label=evaluation.base_label,
         head_label=evaluation.head_label,

@@ -122,7 +122,6 @@ class PredictionsConfig(_Section):
     columns: PredictionColumns = Field(default_factory=PredictionColumns)
     level: float = Field(0.95, gt=0.5, lt=1.0, description="confidence level shared by the gated metrics")
     seed: int = Field(0, ge=0, description="seed of the bootstrap, so a verdict is reproducible")
-    resamples: int = Field(2000, ge=100, le=100_000)
 
 
 class CurvePlot(_Section):

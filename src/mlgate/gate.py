@@ -1,7 +1,8 @@
 """Comparison × rules → GateResult: per-metric verdicts with the reason, and the overall outcome (pure).
 
 Rules are tried in order and the first whose glob matches a metric's name decides; a rule without a direction
-takes the one inferred from the name. A metric that no rule matches is shown and never gated.
+takes the one inferred from the name. A metric that no rule matches is shown and never gated. A metric with a
+noise interval is judged by `stats.decide` (the rule's tolerance is the margin); others by the tolerances.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mlgate.model import (
     Verdict,
     format_number,
 )
+from mlgate.stats import Decision, StatsError, decide
 
 # fmt: off
 _HIGHER = frozenset((
@@ -139,9 +141,8 @@ def _verdict(delta: Delta, direction: Direction, rule: GateRule | None, has_base
     assert base.value is not None
     margin = _margin(rule, base.value)
     good = change if direction is Direction.HIGHER else -change
-    if delta.interval is not None:
-        return _noise_verdict(delta, good, margin)
-    return _tolerance_verdict(good, change, rule, base.value, direction)
+    noisy = _noise_verdict(delta, good, margin) if delta.interval is not None else None
+    return noisy or _tolerance_verdict(good, change, rule, base.value, direction)
 
 
 def _margin(rule: GateRule | None, base_value: float) -> float:
@@ -166,20 +167,24 @@ def _tolerance_verdict(
     return _Judgement(Verdict.UNCHANGED, f"{_signed(change)} is within {tolerance}")
 
 
-def _noise_verdict(delta: Delta, good: float, margin: float) -> _Judgement:
+def _noise_verdict(delta: Delta, good: float, margin: float) -> _Judgement | None:
+    """DESIGN §6's three-way rule on the interval of the gain; None when it cannot be applied (NaN, inf)."""
     assert delta.interval is not None
     interval = delta.interval
-    low, high = interval.low, interval.high
+    try:
+        decision = decide(interval.low, interval.high, margin)
+    except StatsError:
+        return None
     where = (
-        f"{format_number(interval.level * 100)} % interval of the gain [{_signed(low)}, {_signed(high)}]"
-        f" ({interval.method}), margin {format_number(margin)}"
+        f"{format_number(interval.level * 100)} % interval of the gain [{_signed(interval.low)},"
+        f" {_signed(interval.high)}] ({interval.method}), margin {format_number(margin)}"
     )
-    if high < -margin:
+    if decision is Decision.FAIL:
         return _Judgement(Verdict.REGRESSED, f"{where}: entirely below −margin")
-    if low > -margin:
-        verdict = Verdict.IMPROVED if low > 0 and good > margin else Verdict.UNCHANGED
-        return _Judgement(verdict, f"{where}: lower bound above −margin")
-    return _Judgement(Verdict.INCONCLUSIVE, f"{where}: straddles −margin (within noise)")
+    if decision is Decision.INCONCLUSIVE:
+        return _Judgement(Verdict.INCONCLUSIVE, f"{where}: straddles −margin (within noise)")
+    verdict = Verdict.IMPROVED if interval.low > 0 and good > margin else Verdict.UNCHANGED
+    return _Judgement(verdict, f"{where}: lower bound above −margin")
 
 
 def _bound_violation(delta: Delta, rule: GateRule | None) -> str | None:

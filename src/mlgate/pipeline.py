@@ -6,19 +6,23 @@ Shared by `diff`, `report`, `explain`, `run` and `demo`, so they can never disag
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.baseline import Baseline, BaselineStore, CommittedFileStore, GitNotesStore, find_baseline
 from mlgate.comparison import compare
 from mlgate.config import Config, LoadedConfig, find_config, load_config
 from mlgate.console import Console
-from mlgate.errors import UsageError
+from mlgate.errors import MetricsError, UsageError
 from mlgate.gate import evaluate
 from mlgate.gitrepo import GitRepo
-from mlgate.model import Comparison, GateResult, MetricSet, Params
+from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome, Params
 from mlgate.tree import FileTree, GitTree, WorkTree
+
+if TYPE_CHECKING:
+    from mlgate.datacheck import DataReport
+    from mlgate.noise import NoiseModel
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,17 @@ class Evaluation:
     baseline: Baseline | None
     comparison: Comparison
     gate: GateResult
+    noise: NoiseModel | None = None
+    data: DataReport | None = None
 
     @property
     def config(self) -> Config:
         return self.loaded.config
+
+    @property
+    def data_checks(self) -> tuple[str, ...]:
+        """The data-checks section of the report, as plain lines (the report escapes them)."""
+        return tuple(self.data.lines()) if self.data is not None else ()
 
 
 def load_effective_config(
@@ -76,16 +87,21 @@ def evaluate_checkout(
     params = load_params(head_tree, config.params)
     base_sha, base_label = _base_commit(repo, config, head_sha, base)
     baseline = find_baseline(_stores(repo, config, console), repo, base_sha, config.baseline.max_distance)
+    noise = _noise_model(head_tree, baseline, config, metrics, console)
     comparison = compare(
         metrics,
         baseline.metrics if baseline else None,
         head_params=params,
         base_params=baseline.params if baseline else None,
-        baseline=baseline.ref if baseline else None,
+        baseline=_with_eval_hash(baseline, noise),
         head_sha=head_sha,
-        noise_note=None,
+        intervals=noise.intervals if noise else None,
+        noise_note=noise.note if noise else None,
     )
     gate = evaluate(comparison, config.rules, strict=strict, if_missing=config.baseline.if_missing)
+    data = _data_checks(head_tree, baseline, config)
+    if data is not None and data.failed and gate.outcome is not Outcome.FAIL:
+        gate = replace(gate, outcome=Outcome.FAIL)
     return Evaluation(
         loaded=loaded,
         repo=repo,
@@ -99,6 +115,69 @@ def evaluate_checkout(
         baseline=baseline,
         comparison=comparison,
         gate=gate,
+        noise=noise,
+        data=data,
+    )
+
+
+def _noise_model(
+    head_tree: FileTree, baseline: Baseline | None, config: Config, metrics: MetricSet, console: Console
+) -> NoiseModel | None:
+    """Paired intervals from head's and base's predictions; None without `predictions:` or a baseline."""
+    from mlgate.metrics import load_predictions
+    from mlgate.noise import NoiseModel, compute_intervals
+
+    cfg = config.predictions
+    if cfg is None or baseline is None:
+        return None
+    base_tree, where = baseline.tree, f"the baseline ({baseline.ref.store}, {baseline.ref.sha[:12]})"
+    if base_tree is None or not base_tree.exists(cfg.path):
+        return NoiseModel({}, f"no noise model: {where} has no {cfg.path}; tolerances only")
+    try:
+        head, base = load_predictions(head_tree, cfg), load_predictions(base_tree, cfg)
+    except MetricsError as exc:
+        console.warn(f"noise model skipped: {exc}")
+        return NoiseModel({}, f"no noise model: {exc.where}: {exc.what}; tolerances only")
+    values = {m.name: (_value(baseline.metrics, m.name), m.value) for m in metrics}
+    model = compute_intervals(head, base, config.rules, values, level=cfg.level, seed=cfg.seed)
+    for warning in model.warnings:
+        console.warn(warning)
+    return model
+
+
+def _with_eval_hash(baseline: Baseline | None, noise: NoiseModel | None) -> BaselineRef | None:
+    """The baseline's provenance, with its eval-set hash taken from its predictions when it stored none."""
+    if baseline is None or baseline.ref.eval_hash or noise is None or noise.eval_hash is None:
+        return baseline.ref if baseline else None
+    return replace(baseline.ref, eval_hash=noise.eval_hash)
+
+
+def _value(metrics: MetricSet, name: str) -> float | None:
+    metric = metrics.get(name)
+    return metric.value if metric is not None else None
+
+
+def _data_checks(head_tree: FileTree, baseline: Baseline | None, config: Config) -> DataReport | None:
+    """Schema and drift of head's `data.path` against the base commit's copy (until snapshots store it)."""
+    from mlgate import datacheck
+
+    cfg = config.data
+    if cfg is None:
+        return None
+    if not head_tree.exists(cfg.path):
+        return datacheck.DataReport(skipped=f"{cfg.path} is not in the {head_tree.label}")
+    base_tree = baseline.tree if baseline is not None else None
+    if base_tree is None or not base_tree.exists(cfg.path):
+        return datacheck.DataReport(skipped=f"no reference: the baseline has no {cfg.path}")
+    try:
+        reference = datacheck.snapshot(datacheck.load_table(base_tree, cfg.path))
+        table = datacheck.load_table(head_tree, cfg.path)
+    except MetricsError as exc:
+        return datacheck.DataReport(skipped=f"{exc.where}: {exc.what}")
+    drift = cfg.drift
+    label = f"{base_tree.label}"
+    return datacheck.check(
+        table, reference, method=drift.method, threshold=drift.warn, severity=cfg.severity.value, label=label
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate import markdown as md
+from mlgate import wording
 from mlgate.errors import ConfigError
 from mlgate.markdown import Block, BlockView, code_span
 from mlgate.model import Comparison, GateResult, PlotImage, RunRecord, format_number
@@ -84,9 +85,10 @@ class ReportParts:
     marker: str
     verdict: str
     summary: str
-    telemetry_facts: list[md.Fact]
+    telemetry_facts: list[wording.Fact]
     log_lines: tuple[str, ...]
-    provenance_facts: list[md.Fact]
+    provenance_facts: list[wording.Fact]
+    noise: str
     blocks: dict[str, Block[Any]]
 
     def footer(self, truncated: bool) -> str:
@@ -120,6 +122,7 @@ class ReportParts:
             "banners": md.bullets(inp.banners, "> ", "banners") if keep("banners") else [],
             "gate": gate if gate is not None and gate.total else None,
             "gate_note": self._gate_note() if keep("gate") else "",
+            "noise": self.noise if keep("gate") else "",
             "params": views.get("params"), "plots": views.get("plots"),
             "telemetry": [md.fact_line(*f) for f in self.telemetry_facts] if keep("telemetry") else [],
             "log": log, "log_count": len(self.log_lines),
@@ -148,7 +151,7 @@ def _summary(inp: ReportInput) -> str:
 
 def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts:
     """Every section of `inp` as Markdown; table rows are built lazily, each at most once."""
-    results = sorted(inp.gate.results, key=md.rank)
+    results = sorted(inp.gate.results, key=wording.rank)
     gated = [r for r in results if r.gated]
     row = md.MetricRows(inp.precision)
 
@@ -168,11 +171,12 @@ def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts
     return ReportParts(
         inp=inp,
         marker=md.comment_marker(inp.report_id),
-        verdict=f"### {md.verdict_text(inp.gate, inp.run)}",
+        verdict=f"### {wording.verdict_text(inp.gate, inp.run)}",
         summary=_summary(inp),
-        telemetry_facts=md.telemetry_facts(inp.run) if inp.run else [],
+        telemetry_facts=wording.telemetry_facts(inp.run) if inp.run else [],
         log_lines=tuple(inp.run.log_tail[-_LOG_LINES:]) if inp.run and failed_run else (),
-        provenance_facts=md.provenance_facts(inp.comparison, inp.base_label, inp.head_label),
+        provenance_facts=wording.provenance_facts(inp.comparison, inp.base_label, inp.head_label),
+        noise=wording.noise_line(inp.comparison, inp.gate, inp.precision),
         blocks=blocks,
     )
 
@@ -184,7 +188,7 @@ def _more(noun: str) -> Callable[[int, int], str]:
 def html_rows(inp: ReportInput) -> list[tuple[dict[str, str], bool]]:
     """Each metric as plain cells for the HTML page (autoescape escapes them), with whether it is gated."""
     rows = []
-    for result in sorted(inp.gate.results, key=md.rank):
+    for result in sorted(inp.gate.results, key=wording.rank):
         delta, rule = result.delta, result.rule
         cls = "fail" if result.blocking else "warn" if result.warning else result.verdict.value
         cells = {
@@ -365,7 +369,7 @@ def render_html(inp: ReportInput) -> str:
     rows, url = html_rows(inp), inp.full_report_url
     context = {
         "title": inp.title,
-        "verdict": md.verdict_text(inp.gate, inp.run),
+        "verdict": wording.verdict_text(inp.gate, inp.run),
         "outcome": "failed" if not inp.gate.passed or (inp.run and not inp.run.ok) else "passed",
         "report_id": md.safe_id(inp.report_id),
         "banners": list(inp.banners),
@@ -378,6 +382,7 @@ def render_html(inp: ReportInput) -> str:
         "data_checks": list(inp.data_checks),
         "notes": list(inp.notes),
         "provenance": parts.provenance_facts,
+        "noise": wording.noise_line(inp.comparison, inp.gate, inp.precision, markdown=False),
         "full_report_url": url if url and url.startswith(("https://", "http://")) else None,
     }
     return compiled.render(context)

@@ -10,9 +10,9 @@ Every interval is of the raw difference Δ = metric(head) − metric(base). Orie
 - log_loss, mse, rmse, mae, r2: a function g of the means of per-example statistics z; a paired bootstrap
   of those means up to `normal_above` rows (default 10,000: ~0.2 s for r2), the delta method's normal
   interval above, where the CLT is accurate and resampling the rows would cost seconds.
-- roc_auc: DeLong's test of two correlated ROC curves, the O(n log n) midrank version (Sun & Xu 2014).
+- roc_auc: DeLong's test of two correlated ROC curves (`mlgate.auc`).
 `welch_interval` compares several runs (seeds) per side. numpy is imported inside the functions that use it,
-so importing this module stays cheap (`mlgate diff`); scipy is never used.
+so importing this module stays cheap (`mlgate diff`); scipy is never used (quantiles: `mlgate.tdist`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from mlgate.model import Interval
+from mlgate.tdist import normal_quantile, student_t_quantile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -89,27 +90,6 @@ class DeltaInterval:
 
 
 @dataclass(frozen=True)
-class DeLongResult:
-    """DeLong's test of AUC(head) − AUC(base) on the same rows: variance, normal interval, two-sided p."""
-
-    auc_head: float
-    auc_base: float
-    variance: float
-    p_value: float
-    positives: int
-    negatives: int
-    interval: DeltaInterval
-
-    @property
-    def delta(self) -> float:
-        return self.auc_head - self.auc_base
-
-    @property
-    def se(self) -> float:
-        return math.sqrt(self.variance)
-
-
-@dataclass(frozen=True)
 class _Plan:
     """How one bootstrap runs: confidence level, resamples, generator, the rows above which it goes normal."""
 
@@ -147,7 +127,7 @@ def decide(low: float, high: float, margin: float) -> Decision:
 
 def bonferroni_level(level: float, k: int) -> float:
     """The per-metric confidence level that keeps the family of `k` gated metrics at `level`."""
-    _check_level(level)
+    check_level(level)
     if k < 1:
         raise StatsError(f"Bonferroni needs at least one metric, got k={k}")
     return 1 - (1 - level) / k
@@ -155,7 +135,7 @@ def bonferroni_level(level: float, k: int) -> float:
 
 def accuracy_resolution(n: int, disagreement: float, level: float = 0.95) -> float:
     """±X that `n` rows resolve for an accuracy Δ when the two models disagree on that share of rows."""
-    _check_level(level)
+    check_level(level)
     if n < 2 or not 0 <= disagreement <= 1:
         raise StatsError(f"resolution needs n ≥ 2 and 0 ≤ disagreement ≤ 1, got n={n}, {disagreement}")
     return normal_quantile(0.5 + level / 2) * math.sqrt(disagreement / n)
@@ -181,8 +161,10 @@ def paired_interval(
     `head`/`base` hold predicted labels (count metrics), positive-class scores or (n, k) probabilities
     (log_loss, roc_auc) or predicted values (mse, rmse, mae, r2). The same `seed` gives the same interval.
     """
-    _check_level(level)
+    check_level(level)
     if metric == "roc_auc":
+        from mlgate.auc import delong  # auc builds on this module: imported here, not at the top
+
         return delong(y_true, head, base, level=level).interval
     if metric not in METRICS:
         raise StatsError(f"no paired interval for metric {metric!r}; known: {', '.join(METRICS)}")
@@ -190,7 +172,7 @@ def paired_interval(
         raise StatsError(f"a bootstrap needs at least 100 resamples, got {resamples}")
     plan = _Plan(level, resamples, _rng(seed), normal_above)
     if metric in COUNT_METRICS:
-        labels = _labels({"y_true": y_true, "head": head, "base": base})
+        labels = as_labels({"y_true": y_true, "head": head, "base": base})
         return _count_bootstrap(metric, average, labels, plan)
     return _mean_interval(metric, *_mean_stats(metric, y_true, head, base), plan)
 
@@ -279,9 +261,9 @@ def _mean_stats(metric: str, y_true: ArrayLike, head: ArrayLike, base: ArrayLike
     import numpy as np
 
     if metric == "log_loss":
-        labels = _labels({"y_true": y_true})[0]
+        labels = as_labels({"y_true": y_true})[0]
         return np.stack([_log_losses(labels, head, "head"), _log_losses(labels, base, "base")]), _as_is
-    y, h, b = _values({"y_true": y_true, "head": head, "base": base})
+    y, h, b = as_values({"y_true": y_true, "head": head, "base": base})
     if metric == "mae":
         return np.stack([np.abs(h - y), np.abs(b - y)]), _as_is
     z = np.stack([np.square(h - y), np.square(b - y)])
@@ -344,81 +326,6 @@ def _delta_se(z: Floats, g: Sides, estimate: float) -> float:
     return float(np.std(grad @ z, ddof=1)) / math.sqrt(z.shape[1])
 
 
-# ---- DeLong
-
-
-def roc_auc(y_true: ArrayLike, score: ArrayLike) -> float:
-    """ROC AUC by midranks (ties count ½), equal to scikit-learn's roc_auc_score."""
-    return delong(y_true, score, score).auc_head
-
-
-def delong(
-    y_true: ArrayLike, head_score: ArrayLike, base_score: ArrayLike, *, level: float = 0.95
-) -> DeLongResult:
-    """DeLong's test of AUC(head) − AUC(base) on the same rows (fast midrank version, Sun & Xu 2014)."""
-    _check_level(level)
-    y = _labels({"y_true": y_true})[0]
-    scores = _values({"head score": head_score, "base score": base_score}, rows=y.shape[0])
-    positive = y == 1
-    m, n = int(positive.sum()), y.shape[0]
-    if y.max() > 1 or m < 2 or n - m < 2:
-        raise StatsError(f"ROC AUC needs labels 0/1 with ≥ 2 of each, got {m} positive of {n} rows")
-    placed = [_placements(s, positive, m) for s in scores]
-    auc_h, auc_b = (float(p[positive].mean()) for p in placed)
-    cov = _cov2(placed, positive) / m + _cov2(placed, ~positive) / (n - m)
-    variance = max(float(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]), 0.0)
-    diff, half = auc_h - auc_b, normal_quantile(0.5 + level / 2) * math.sqrt(variance)
-    p = math.erfc(abs(diff) / math.sqrt(2 * variance)) if variance > 0 else float(diff == 0)
-    interval = DeltaInterval("roc_auc", auc_h, auc_b, diff - half, diff + half, level, "DeLong", n)
-    return DeLongResult(auc_h, auc_b, variance, p, m, n - m, interval)
-
-
-def _placements(score: Floats, positive: Mask, m: int) -> Floats:
-    """DeLong's placement values in row order, ties ½: V10 of a positive (share of negatives scored below
-    it), V01 of a negative (share of positives scored above it). One argsort, then linear passes."""
-    import numpy as np
-
-    n = score.shape[0]
-    order = np.argsort(score)
-    starts = _tie_starts(score[order])
-    pos = positive[order]
-    seen = np.zeros(n + 1, dtype=np.int64)  # seen[j]: positives among the j lowest scores
-    np.cumsum(pos, out=seen[1:])
-    if starts is None:  # no ties: row r of the sorted order is its own group [r, r + 1)
-        below = np.add(seen[:-1], seen[1:], dtype=np.float64)
-        middle = np.flatnonzero(pos) + 0.5
-    else:
-        ends = np.append(starts[1:], n)
-        below = np.repeat(np.add(seen[starts], seen[ends], dtype=np.float64), ends - starts)
-        middle = np.repeat((starts + ends) / 2, ends - starts)[pos]
-    del seen
-    below /= 2  # positives scored below each row, ties ½; middle − below: the same count of negatives
-    below[pos] = (middle - below[pos]) / (n - m)
-    below[~pos] = 1 - below[~pos] / m
-    placed = np.empty(n)
-    placed[order] = below
-    return placed
-
-
-def _tie_starts(ranked: Floats) -> NDArray[np.intp] | None:
-    """Where each run of equal values starts in a sorted array; None when all values differ."""
-    import numpy as np
-
-    starts = np.flatnonzero(np.concatenate([[True], ranked[1:] != ranked[:-1]]))
-    return None if starts.shape[0] == ranked.shape[0] else starts
-
-
-def _cov2(placed: list[Floats], rows: Mask) -> Floats:
-    """The 2 × 2 sample covariance (ddof 1) of head's and base's values over the selected rows."""
-    import numpy as np
-
-    x, y = placed[0][rows], placed[1][rows]
-    x -= x.mean()
-    y -= y.mean()
-    cov: Floats = np.array([[x @ x, x @ y], [x @ y, y @ y]]) / (x.shape[0] - 1)
-    return cov
-
-
 # ---- seeds (Welch)
 
 
@@ -426,7 +333,7 @@ def welch_interval(
     head_values: Sequence[float], base_values: Sequence[float], *, level: float = 0.95, metric: str = ""
 ) -> DeltaInterval:
     """Welch's t interval of mean(head) − mean(base) over independent runs (seeds) on each side."""
-    _check_level(level)
+    check_level(level)
     h, b = [float(v) for v in head_values], [float(v) for v in base_values]
     if len(h) < 2 or len(b) < 2 or not all(math.isfinite(v) for v in h + b):
         raise StatsError(f"Welch needs ≥ 2 finite values per side, got {len(h)} head and {len(b)} base")
@@ -444,78 +351,10 @@ def _mean_var(values: list[float]) -> tuple[float, float]:
     return mean, math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)
 
 
-# ---- distributions
-
-
-def normal_quantile(p: float) -> float:
-    """The standard normal quantile (the stdlib's NormalDist: Wichura's AS 241, ~1e-16)."""
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(p)
-
-
-def student_t_quantile(p: float, df: float) -> float:
-    """Student-t quantile by bisection on the regularized incomplete beta; a series above df 1e4.
-
-    P(T > t) = ½·I_x(df/2, ½) with x = df/(df + t²), and P(|T| < t) = I_y(½, df/2) with y = 1 − x: the
-    far tail is solved for x and the centre for y, so that t keeps its relative precision at both ends.
-    """
-    if not 0 < p < 1 or not df > 0:
-        raise StatsError(f"t quantile needs 0 < p < 1 and df > 0, got p={p}, df={df}")
-    if df > 1e4:
-        return _t_expansion(normal_quantile(p), df)
-    tail = min(p, 1 - p)
-    if tail < 0.25:
-        x = _bisect(lambda v: 0.5 * _betainc(df / 2, 0.5, v), tail)
-        t = math.sqrt(df * (1 - x) / x) if x > 0 else math.inf
-    else:
-        y = _bisect(lambda v: _betainc(0.5, df / 2, v), 1 - 2 * tail)
-        t = math.sqrt(df * y / (1 - y))
-    return t if p > 0.5 else -t
-
-
-def _bisect(increasing: Callable[[float], float], target: float) -> float:
-    """The v in (0, 1) where an increasing function reaches target: 1e-15 relative, or until halving stops."""
-    lo, mid, hi = 0.0, 0.5, 1.0
-    while lo < mid < hi and hi - lo > 1e-15 * hi:
-        lo, hi = (mid, hi) if increasing(mid) < target else (lo, mid)
-        mid = (lo + hi) / 2
-    return mid
-
-
-def _t_expansion(z: float, df: float) -> float:
-    """Student-t quantile from the normal one (Abramowitz & Stegun 26.7.5), error O(df⁻⁴)."""
-    g1 = (z**3 + z) / 4
-    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
-    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
-    return z + g1 / df + g2 / df**2 + g3 / df**3
-
-
-def _betainc(a: float, b: float, x: float) -> float:
-    """The regularized incomplete beta I_x(a, b), 0 < x < 1, by its continued fraction (NR's betacf)."""
-    if x > (a + 1) / (a + b + 2):  # the fraction converges fast below this point; use the symmetry above
-        return 1 - _betainc(b, a, 1 - x)
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    c, d = 1.0, 1 / _nonzero(1 - (a + b) * x / (a + 1))
-    fraction, i = d, 0
-    while abs(c * d - 1) >= 1e-16 and i < 500:
-        i += 1
-        even = i * (b - i) * x / ((a + 2 * i - 1) * (a + 2 * i))
-        odd = -(a + i) * (a + b + i) * x / ((a + 2 * i) * (a + 2 * i + 1))
-        for term in (even, odd):  # modified Lentz
-            d, c = 1 / _nonzero(1 + term * d), _nonzero(1 + term / c)
-            fraction *= c * d
-    return math.exp(log_front) * fraction / a
-
-
-def _nonzero(value: float) -> float:
-    return value if abs(value) > 1e-300 else 1e-300
-
-
 # ---- input checks
 
 
-def _check_level(level: float) -> None:
+def check_level(level: float) -> None:
     if not 0 < level < 1:
         raise StatsError(f"confidence level must be between 0 and 1 (exclusive), got {level}")
 
@@ -546,7 +385,7 @@ def _arrays(named: dict[str, ArrayLike], rows: int | None = None) -> list[NDArra
     return arrays
 
 
-def _labels(named: dict[str, ArrayLike]) -> list[Labels]:
+def as_labels(named: dict[str, ArrayLike]) -> list[Labels]:
     """Class labels as int64 0..k-1 from booleans, integers or integral floats; NaN or negatives refused."""
     import numpy as np
 
@@ -563,7 +402,7 @@ def _labels(named: dict[str, ArrayLike]) -> list[Labels]:
     return out
 
 
-def _values(named: dict[str, ArrayLike], rows: int | None = None) -> list[Floats]:
+def as_values(named: dict[str, ArrayLike], rows: int | None = None) -> list[Floats]:
     """Finite float64 arrays of one length; NaN or ±inf refused with the input's name."""
     import numpy as np
 

@@ -184,3 +184,26 @@ def test_noise_interval_decides_three_ways_when_present() -> None:
     )
     assert evaluate(inconclusive, rule).outcome is Outcome.WARN
     assert evaluate(inconclusive, rule, strict=True).outcome is Outcome.FAIL
+
+
+def test_noise_interval_falls_back_to_tolerances_when_it_is_not_finite() -> None:
+    comparison = compare(
+        metrics(acc=0.5),
+        metrics(acc=0.9),
+        baseline=REF,
+        intervals={"acc": Interval(math.nan, math.nan, 0.95, "bootstrap")},
+    )
+    result = evaluate(comparison, [GateRule("acc", abs=0.01)]).get("acc")
+    assert result is not None
+    assert result.verdict is Verdict.REGRESSED
+    assert "exceeds tolerance" in result.reason
+
+
+def test_zero_width_interval_at_the_margin_passes_when_the_change_equals_the_tolerance() -> None:
+    comparison = compare(
+        metrics(acc=0.89),
+        metrics(acc=0.9),
+        baseline=REF,
+        intervals={"acc": Interval(-0.01, -0.01, 0.95, "x")},
+    )
+    assert evaluate(comparison, [GateRule("acc", abs=0.01)]).outcome is Outcome.PASS

@@ -575,3 +575,29 @@ def test_diff_table_does_not_import_jinja2_when_rendered() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_noise_line_states_the_change_and_resolution_when_a_gated_metric_has_an_interval() -> None:
+    text = render_markdown(failing())
+    line = next(line for line in text.splitlines() if line.startswith("Noise: "))
+    assert line == (
+        "Noise: `eval.accuracy` 0.842 → 0.839 (−0.003 ± 0.004); this eval set resolves differences of about"
+        " ±0.004 (95 % interval, paired bootstrap)."
+    )
+    assert "this eval set resolves differences of about ±0.004" in render_html(failing())
+
+
+def test_noise_line_is_absent_when_no_metric_has_an_interval() -> None:
+    results = [result("eval.accuracy", 0.842, 0.839, Verdict.UNCHANGED, rule=ACCURACY)]
+    text = render_markdown(report_input(results, Outcome.PASS))
+    assert "resolves differences" not in text
+    assert "- Noise model: no noise model was available" in text
+
+
+def test_data_check_lines_are_code_spans_when_they_name_untrusted_columns() -> None:
+    inp = report_input(
+        [], Outcome.PASS, data_checks=["/close: PSI 0.300, KS 0.2 (drifted)", "a|b`c: PSI 0.1"]
+    )
+    text = render_markdown(inp)
+    assert "#### Data checks\n\n- `/close: PSI 0.300, KS 0.2 (drifted)`\n- ``a|b`c: PSI 0.1``" in text
+    assert not any(line.startswith("/") for line in text.splitlines())

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from mlgate import stats
+from mlgate import auc, stats, tdist
 from mlgate.stats import Decision, StatsError
 
 Arrays = tuple[np.ndarray, ...]
@@ -286,7 +286,7 @@ def test_to_interval_flips_when_lower_is_better() -> None:
 @pytest.mark.parametrize(("seed", "decimals"), [(1, None), (2, None), (3, 1), (4, 2)])
 def test_delong_equals_quadratic_reference_when_random_data(seed: int, decimals: int | None) -> None:
     y, head, base = scores_data(600, seed=seed, decimals=decimals)
-    result = stats.delong(y, head, base)
+    result = auc.delong(y, head, base)
     auc_h, auc_b, variance = slow_delong(y, head, base)
     assert result.auc_head == pytest.approx(auc_h, abs=1e-12)
     assert result.auc_base == pytest.approx(auc_b, abs=1e-12)
@@ -297,15 +297,15 @@ def test_delong_equals_quadratic_reference_when_random_data(seed: int, decimals:
 @pytest.mark.parametrize("decimals", [None, 1, 3])
 def test_auc_equals_sklearn_when_ties_or_none(decimals: int | None) -> None:
     y, head, base = scores_data(5000, seed=23, decimals=decimals)
-    result = stats.delong(y, head, base)
+    result = auc.delong(y, head, base)
     assert abs(result.auc_head - skm.roc_auc_score(y, head)) <= 1e-12
     assert abs(result.auc_base - skm.roc_auc_score(y, base)) <= 1e-12
-    assert abs(stats.roc_auc(y, head) - skm.roc_auc_score(y, head)) <= 1e-12
+    assert abs(auc.roc_auc(y, head) - skm.roc_auc_score(y, head)) <= 1e-12
 
 
 def test_delong_interval_and_p_value_follow_normal_when_variance_known() -> None:
     y, head, base = scores_data(3000, seed=24)
-    result = stats.delong(y, head, base, level=0.9)
+    result = auc.delong(y, head, base, level=0.9)
     z = result.delta / result.se
     assert result.p_value == pytest.approx(2 * (1 - 0.5 * (1 + math.erf(abs(z) / math.sqrt(2)))), rel=1e-9)
     assert result.interval.low == pytest.approx(result.delta - 1.6448536269514722 * result.se, rel=1e-12)
@@ -315,9 +315,9 @@ def test_delong_interval_and_p_value_follow_normal_when_variance_known() -> None
 
 def test_delong_gives_p_one_when_scores_identical() -> None:
     y, head, _ = scores_data(400, seed=25)
-    result = stats.delong(y, head, head.copy())
+    result = auc.delong(y, head, head.copy())
     assert (result.delta, result.variance, result.p_value) == (0.0, 0.0, 1.0)
-    constant = stats.delong(y, np.full(400, 0.5), np.full(400, 0.5))
+    constant = auc.delong(y, np.full(400, 0.5), np.full(400, 0.5))
     assert (constant.auc_head, constant.p_value) == (0.5, 1.0)
 
 
@@ -342,14 +342,14 @@ def test_delong_gives_p_one_when_scores_identical() -> None:
     ],
 )
 def test_t_quantile_matches_table_when_known_values(p: float, df: float, table: float) -> None:
-    assert stats.student_t_quantile(p, df) == pytest.approx(table, abs=1e-3)
+    assert tdist.student_t_quantile(p, df) == pytest.approx(table, abs=1e-3)
 
 
 @pytest.mark.parametrize("df", [0.7, 1.5, 3.3, 7.9, 25.0, 400.0, 9999.0, 10001.0, 1e6, 1e12])
 def test_t_quantile_matches_scipy_when_fractional_df(df: float) -> None:
     scipy_stats = pytest.importorskip("scipy.stats")
     for p in (0.6, 0.9, 0.975, 0.999):
-        assert stats.student_t_quantile(p, df) == pytest.approx(scipy_stats.t.ppf(p, df), rel=1e-9)
+        assert tdist.student_t_quantile(p, df) == pytest.approx(scipy_stats.t.ppf(p, df), rel=1e-9)
 
 
 def test_welch_interval_matches_scipy_when_several_seeds() -> None:
@@ -475,14 +475,14 @@ def test_fixed_threshold_fails_many_unchanged_prs_when_500_rows() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: stats.delong([1, 1, 1, 1], [0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]), "≥ 2 of each"),
-        (lambda: stats.delong([0, 1, 0, 0], [0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]), "≥ 2 of each"),
-        (lambda: stats.delong([0, 1, 2, 1], [0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]), "labels 0/1"),
+        (lambda: auc.delong([1, 1, 1, 1], [0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]), "≥ 2 of each"),
+        (lambda: auc.delong([0, 1, 0, 0], [0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]), "≥ 2 of each"),
+        (lambda: auc.delong([0, 1, 2, 1], [0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]), "labels 0/1"),
         (
-            lambda: stats.delong([0, 1, 0, 1], [0.1, np.nan, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]),
+            lambda: auc.delong([0, 1, 0, 1], [0.1, np.nan, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]),
             "head score holds NaN",
         ),
-        (lambda: stats.delong([0, 1, 0, 1], [0.1, 0.2, 0.3], [0.1, 0.2, 0.3, 0.4]), "head score has 3 rows"),
+        (lambda: auc.delong([0, 1, 0, 1], [0.1, 0.2, 0.3], [0.1, 0.2, 0.3, 0.4]), "head score has 3 rows"),
         (lambda: stats.paired_interval("accuracy", [1], [1], [0]), "at least 2 rows"),
         (lambda: stats.paired_interval("rmse", [1.0], [1.0], [0.0]), "at least 2 rows"),
         (
@@ -523,7 +523,6 @@ def test_fixed_threshold_fails_many_unchanged_prs_when_500_rows() -> None:
         (lambda: stats.paired_interval("accuracy", [[0, 1]], [0, 1], [0, 1]), "one-dimensional"),
         (lambda: stats.welch_interval([0.8], [0.7, 0.71]), "≥ 2 finite values"),
         (lambda: stats.welch_interval([0.8, math.nan], [0.7, 0.71]), "≥ 2 finite values"),
-        (lambda: stats.student_t_quantile(0.975, 0), "df > 0"),
         (lambda: stats.accuracy_resolution(1, 0.1), "n ≥ 2"),
     ],
 )
@@ -532,6 +531,13 @@ def test_degenerate_input_raises_clear_error(call: Callable[[], object], message
         call()
     assert isinstance(caught.value, ValueError)
     assert "\n" not in str(caught.value)
+
+
+def test_t_quantile_refuses_input_outside_its_domain_when_df_is_zero() -> None:
+    with pytest.raises(ValueError, match="df > 0"):
+        tdist.student_t_quantile(0.975, 0)
+    with pytest.raises(ValueError, match="0 < p < 1"):
+        tdist.student_t_quantile(1.0, 3)
 
 
 def test_count_metric_equals_sklearn_when_classes_exceed_cell_table() -> None:
@@ -554,6 +560,7 @@ def test_count_bootstrap_stays_defined_when_all_predictions_equal() -> None:
 
 
 def test_import_pulls_neither_scipy_nor_numpy() -> None:
-    code = "import sys, mlgate.stats; print(sorted(m for m in ('scipy', 'numpy') if m in sys.modules))"
+    heavy = "sorted(m for m in ('scipy', 'numpy') if m in sys.modules)"
+    code = f"import sys, mlgate.stats, mlgate.auc, mlgate.noise; print({heavy})"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -9,6 +9,7 @@ from mlgate.commands import Context, Subparsers, add_command, evaluate_here
 from mlgate.errors import ExitCode, UsageError
 from mlgate.model import Direction, MetricResult, format_number
 from mlgate.pipeline import Evaluation
+from mlgate.stats import StatsError, decide
 
 
 def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -50,6 +51,7 @@ def explain_lines(result: MetricResult, evaluation: Evaluation) -> list[str]:
     source = f"   from {delta.head.source} ({evaluation.head_label})" if delta.head else ""
     lines.append(f"head:      {head}{source}")
     lines += _rule_lines(result)
+    lines += noise_lines(result, evaluation)
     if delta.change is not None:
         lines.append(f"change:    {format_number(delta.change, 6)} (head − base)")
     if delta.rel is not None:
@@ -78,3 +80,54 @@ def _rule_lines(result: MetricResult) -> list[str]:
     if rule.min is not None or rule.max is not None:
         lines.append(f"bounds:    min {rule.min}, max {rule.max}")
     return lines
+
+
+def noise_lines(result: MetricResult, evaluation: Evaluation) -> list[str]:
+    """The noise model's arithmetic for this metric: the interval, its orientation, the margin, the rule."""
+    noise = evaluation.noise
+    if noise is None:
+        return ["noise:     no noise model (no `predictions:` or no baseline): judged by its tolerances"]
+    raw, interval = noise.raw.get(result.name), result.delta.interval
+    if raw is None or interval is None:
+        why = next((p for p in noise.problems if p.startswith(f"{result.name}: ")), noise.note)
+        return [f"noise:     no interval for this metric ({why}): judged by its tolerances"]
+    turned = "as is" if result.direction is Direction.HIGHER else "negated, as lower is better"
+    lines = [
+        f"noise:     {noise.note}",
+        f"interval:  {_pct(raw.level)} interval of Δ = head − base on the predictions: {_num(raw.head)} −"
+        f" {_num(raw.base)} = {_num(raw.estimate)}, [{_num(raw.low)}, {_num(raw.high)}]"
+        f" ({raw.method}{f', {raw.resamples:,} resamples' if raw.resamples else ''}, {raw.n:,} rows)",
+        f"gain:      [{_num(interval.low)}, {_num(interval.high)}] ({turned})",
+    ]
+    return lines + _decision_lines(result, interval.low, interval.high)
+
+
+def _decision_lines(result: MetricResult, low: float, high: float) -> list[str]:
+    rule, base = result.rule, result.delta.base
+    if rule is None or base is None or base.value is None or result.direction is Direction.NEUTRAL:
+        return []
+    margin = max(rule.abs, rule.rel * abs(base.value))
+    rel = f"rel {_num(rule.rel)} × |{_num(base.value)}| = {_num(rule.rel * abs(base.value))}"
+    passes, fails = low > -margin, high < -margin
+    try:
+        decision = decide(low, high, margin).value
+    except StatsError as exc:
+        decision = f"not applied ({exc}): judged by its tolerances"
+    return [
+        f"margin:    m = max(abs {_num(rule.abs)}, {rel}) = {_num(margin)}",
+        f"decision:  pass if low > −m: {_num(low)} > {_num(-margin)}? {_yes(passes)};"
+        f" fail if high < −m: {_num(high)} < {_num(-margin)}? {_yes(fails)}"
+        f" → {decision}",
+    ]
+
+
+def _num(value: float) -> str:
+    return format_number(value, 6).replace("-", "−")
+
+
+def _pct(level: float) -> str:
+    return f"{format_number(level * 100, 4)} %"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"

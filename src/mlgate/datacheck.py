@@ -1,0 +1,403 @@
+"""Data checks: a data file's schema and per-feature drift against a reference snapshot (sketches, no rows).
+
+`snapshot(table)` keeps, per column, its kind and dtype, null rate, and either 101 quantiles with the exact
+share of rows at or below each (numeric) or the counts of its most frequent categories (categorical): JSON
+that is stored with the baseline. `check(table, reference)` compares a table with such a snapshot:
+- schema: columns missing or new, dtype changes, a null rate up by ≥ 5 points, the row count;
+- drift per feature: PSI = Σ (c − r)·ln(c / r) over the reference's deciles (numeric) or its categories plus
+  "other" (categorical), shares floored at 1e-4; and for numeric features the KS statistic, max |F_c − F_r|
+  over the 101 reference quantiles (within 1 % of the exact two-sample statistic).
+One `searchsorted` of each column into the 101 quantiles gives both, so 1e6 rows × 50 features take well
+under 2 s. Warn-only unless `data.severity: fail`. CSV is read with numpy; numpy is imported inside functions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlgate.errors import MetricsError
+from mlgate.metrics import decode_text, load_bytes
+from mlgate.tree import FileTree
+
+if TYPE_CHECKING:
+    import numpy as np
+
+SNAPSHOT_SCHEMA = 1
+QUANTILES = 101
+TOP_CATEGORIES = 100
+GRID = 1 << 16
+SAMPLE_ROWS = 100_000
+PSI_FLOOR = 1e-4
+NULL_RISE = 0.05
+TOP_DRIFTED = 5
+MAX_DATA_BYTES = 2 * 2**30
+SNIFF_ROWS = 1000
+NULLS = frozenset(("", "na", "nan", "null", "none", "n/a"))
+_NULL_CELL = re.compile(  # a null token as a whole cell, or an empty cell (never an empty line)
+    r"(?<![^,\n])(?:NA|N/A|null|NULL|None|NaN|nan)(?![^,\r\n])|(?<=,)(?=[,\r\n]|\Z)|(?<![^\n])(?=,)"
+)
+_BAD_COLUMN = re.compile(r"column (\d+)")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One feature: numeric (float64, NaN for nulls) or categorical (codes into `categories`, −1 null)."""
+
+    name: str
+    kind: str
+    dtype: str
+    values: np.ndarray
+    categories: tuple[str, ...] = ()
+
+    @property
+    def null_rate(self) -> float:
+        import numpy as np
+
+        rows = self.values.shape[0]
+        nulls = np.count_nonzero(np.isnan(self.values)) if self.kind == "numeric" else (self.values < 0).sum()
+        return float(nulls) / rows if rows else 0.0
+
+
+@dataclass(frozen=True)
+class Table:
+    """The columns of a data file, in file order."""
+
+    columns: dict[str, Column]
+    rows: int
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """One feature's drift: PSI, the KS statistic (numeric only), and whether it is over the threshold."""
+
+    name: str
+    psi: float
+    ks: float | None
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DataReport:
+    """The outcome of the data checks, as lines for the report (plain text: the report escapes it)."""
+
+    rows: int = 0
+    reference_rows: int = 0
+    schema: tuple[str, ...] = ()
+    drift: tuple[FeatureDrift, ...] = ()
+    method: str = "psi"
+    threshold: float = 0.1
+    severity: str = "warn"
+    skipped: str | None = None
+    reference: str = "the reference"
+    info: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def problems(self) -> int:
+        return len(self.schema) + sum(f.drifted for f in self.drift)
+
+    @property
+    def failed(self) -> bool:
+        """Whether the checks fail the gate: only under `data.severity: fail`."""
+        return self.severity == "fail" and self.problems > 0
+
+    def _statistic(self, feature: FeatureDrift) -> float:
+        return (feature.ks or 0.0) if self.method == "ks" else feature.psi
+
+    def lines(self) -> list[str]:
+        if self.skipped is not None:
+            return [f"data checks skipped: {self.skipped}"]
+        label = self.method.upper()
+        drifted = [f for f in self.drift if f.drifted]
+        top = sorted(self.drift, key=self._statistic, reverse=True)
+        lines = [f"rows: {self.rows:,} (reference {self.reference_rows:,}, {self.reference})", *self.info]
+        lines += [f"schema: {item}" for item in self.schema]
+        verdict = "fails the gate (data.severity: fail)" if self.failed else "warning only"
+        summary = (
+            f"drift ({label} ≥ {self.threshold:g}): {len(drifted)} of {len(self.drift)} features drifted"
+        )
+        lines.append(f"{summary}; {verdict}" if self.problems else summary)
+        return lines + [_drift_line(f) for f in top[:TOP_DRIFTED] if f.psi > 0 or (f.ks or 0) > 0]
+
+
+def _drift_line(feature: FeatureDrift) -> str:
+    ks = f", KS {feature.ks:.3f}" if feature.ks is not None else ""
+    return f"{feature.name}: PSI {feature.psi:.3f}{ks}{' (drifted)' if feature.drifted else ''}"
+
+
+# ---- reading
+
+
+def load_table(tree: FileTree, path: str) -> Table:
+    """A CSV/TSV file with a header row → Table: a column is numeric when every non-null cell is a number."""
+    text = decode_text(load_bytes(tree, path, MAX_DATA_BYTES), path)
+    delimiter = "\t" if path.lower().endswith(".tsv") else ","
+    first, _, body = text.partition("\n")
+    header = [cell.strip() for cell in next(csv.reader([first], delimiter=delimiter), [])]
+    if len(set(header)) != len(header) or not all(header):
+        raise MetricsError(path, "the header row has empty or repeated column names")
+    if not body.strip():
+        raise MetricsError(path, "no rows: the data file has a header but no rows")
+    numeric = _sniff(body, delimiter, len(header))
+    cells = _parse(body, path, delimiter, header, numeric)
+    columns = {name: _column(name, cells[name], numeric[i]) for i, name in enumerate(header)}
+    return Table(columns, int(cells.shape[0]), path)
+
+
+def _sniff(body: str, delimiter: str, width: int) -> list[bool]:
+    """Which columns look numeric in the first rows (the parse corrects a guess that is wrong later)."""
+    numeric = [True] * width
+    head = io.StringIO(body[: 1 << 20])
+    for count, row in enumerate(csv.reader(head, delimiter=delimiter)):
+        if count >= SNIFF_ROWS:
+            break
+        for i, cell in enumerate(row[:width]):
+            numeric[i] = numeric[i] and (cell.strip().lower() in NULLS or _is_number(cell))
+    return numeric
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse(body: str, path: str, delimiter: str, header: list[str], numeric: list[bool]) -> np.ndarray:
+    """numpy's C reader; null cells become `nan` once, and a column that will not parse turns categorical."""
+    import numpy as np
+
+    options: dict[str, Any] = {"delimiter": delimiter, "comments": None, "quotechar": '"', "ndmin": 1}
+    normalised = False
+    while True:
+        dtype = np.dtype([(name, np.float64 if numeric[i] else object) for i, name in enumerate(header)])
+        try:
+            return np.loadtxt(io.StringIO(body), dtype=dtype, **options)
+        except ValueError as exc:
+            message = str(exc)
+            bad = _BAD_COLUMN.search(message)
+            if not normalised and delimiter == ",":
+                # NOTE: one regex pass writes empty/NA cells as `nan`, which numpy's float parser accepts.
+                body, normalised = _NULL_CELL.sub("nan", body), True
+            elif bad and numeric[int(bad[1]) - 1]:
+                numeric[int(bad[1]) - 1] = False
+            else:
+                raise MetricsError(path, f"invalid CSV: {message.split(';')[0].rstrip('.')}") from None
+
+
+def _column(name: str, values: np.ndarray, numeric: bool) -> Column:
+    import numpy as np
+
+    if numeric:
+        floats = np.asarray(values, dtype=np.float64)
+        finite = floats[np.isfinite(floats)]
+        dtype = "int" if finite.size and np.all(finite == np.round(finite)) else "float"
+        return Column(name, "numeric", dtype, floats)
+    cleaned = [str(v).strip() for v in values.tolist()]
+    categories = sorted({v for v in cleaned if v.lower() not in NULLS})
+    index = {c: i for i, c in enumerate(categories)}
+    codes = np.fromiter((index.get(v, -1) for v in cleaned), dtype=np.int64, count=len(cleaned))
+    return Column(name, "categorical", "string", codes, tuple(categories))
+
+
+def table_from_arrays(arrays: Mapping[str, Any], source: str = "") -> Table:
+    """A Table from in-memory columns: numeric arrays as they are, anything else as categories."""
+    import numpy as np
+
+    columns: dict[str, Column] = {}
+    for name, values in arrays.items():
+        array = np.asarray(values)
+        numeric = array.dtype.kind in "biuf"
+        columns[name] = _column(name, array.astype(np.float64) if numeric else array, numeric)
+    rows = next(iter(columns.values())).values.shape[0] if columns else 0
+    return Table(columns, rows, source)
+
+
+# ---- snapshot
+
+
+def snapshot(table: Table) -> dict[str, Any]:
+    """The reference sketch of `table`: strict JSON (no NaN), a few KiB per column, no raw rows."""
+    return {
+        "schema": SNAPSHOT_SCHEMA,
+        "rows": table.rows,
+        "source": table.source,
+        "columns": {name: _sketch(column) for name, column in table.columns.items()},
+    }
+
+
+def _sketch(column: Column) -> dict[str, Any]:
+    import numpy as np
+
+    item: dict[str, Any] = {"kind": column.kind, "dtype": column.dtype, "null_rate": column.null_rate}
+    if column.kind == "numeric":
+        finite = column.values[np.isfinite(column.values)]
+        if not finite.size:
+            return {**item, "quantiles": [], "cdf": []}
+        edges = _edges(finite)
+        return {**item, "quantiles": edges.tolist(), "cdf": _cdf(finite, edges)[0].tolist()}
+    counts = np.bincount(column.values[column.values >= 0], minlength=len(column.categories))
+    order = np.argsort(-counts, kind="stable")[:TOP_CATEGORIES]
+    kept = {column.categories[i]: int(counts[i]) for i in order if counts[i]}
+    other = int(counts.sum()) - sum(kept.values())
+    return {**item, "counts": kept, "other": other, "distinct": int(np.count_nonzero(counts))}
+
+
+def _edges(finite: np.ndarray) -> np.ndarray:
+    """101 quantiles: of every row up to SAMPLE_ROWS, else of a seeded sample, with the true min and max.
+
+    The edges need only be near the quantiles: the shares stored at them are exact, so PSI and KS stay exact
+    functions of the sketch, and a 1e6-row column is sketched in milliseconds.
+    """
+    import numpy as np
+
+    sample = finite
+    if finite.size > SAMPLE_ROWS:
+        sample = finite[np.random.default_rng(0).integers(0, finite.size, SAMPLE_ROWS)]
+    edges: np.ndarray = np.quantile(sample, np.linspace(0, 1, QUANTILES))
+    edges[0], edges[-1] = finite.min(), finite.max()
+    return edges
+
+
+def _cdf(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int]:
+    """The share of the non-NaN values at or below each (sorted, finite) edge, and how many there are.
+
+    A uniform grid of GRID cells over [e0, e_last] counts the rows in linear time; only the rows in the
+    cells that hold an edge are sorted and compared with it. x ↦ (x − e0)·scale is monotone in floating
+    point, so a row in a cell left of an edge's cell is below the edge, and right of it above: exact counts.
+    """
+    import numpy as np
+
+    scale = GRID / float(edges[-1] - edges[0]) if edges[-1] > edges[0] else math.inf
+    if not math.isfinite(scale):
+        finite = values[~np.isnan(values)]
+        sorted_values = np.sort(finite)
+        return np.searchsorted(sorted_values, edges, side="right") / max(finite.size, 1), finite.size
+    cells = _cells(values, float(edges[0]), scale)
+    edge_cells = _cells(edges, float(edges[0]), scale)
+    counts = np.bincount(cells, minlength=GRID + 4)
+    nulls = int(counts[GRID + 3])
+    boundary = np.zeros(GRID + 4, dtype=bool)
+    boundary[edge_cells] = True
+    inside = np.sort(values[boundary[cells]])
+    counts[boundary] = 0
+    below = np.concatenate([[0], np.cumsum(counts)])[edge_cells]  # rows in other cells left of the edge
+    finite = values.shape[0] - nulls
+    return (below + np.searchsorted(inside, edges, side="right")) / max(finite, 1), finite
+
+
+def _cells(values: np.ndarray, origin: float, scale: float) -> np.ndarray:
+    """Grid cell + 1 of each value: 0 below the grid, 1…GRID + 1 on it, GRID + 2 above, GRID + 3 NaN."""
+    import numpy as np
+
+    position = values - origin
+    position *= scale
+    np.clip(position, -1, GRID + 1, out=position)
+    np.floor(position, out=position)
+    position += 1
+    position[np.isnan(position)] = GRID + 3
+    return position.astype(np.intp)
+
+
+# ---- checks
+
+
+def check(
+    table: Table,
+    reference: Mapping[str, Any],
+    *,
+    method: str = "psi",
+    threshold: float = 0.1,
+    severity: str = "warn",
+    label: str = "the reference",
+) -> DataReport:
+    """Schema and drift of `table` against a `snapshot` (as stored: a JSON mapping)."""
+    try:
+        ref_columns: Mapping[str, Any] = reference["columns"]
+        ref_rows = int(reference["rows"])
+    except (KeyError, TypeError, ValueError):
+        return DataReport(skipped="the reference snapshot is damaged (no columns or rows)")
+    schema = _schema(table, ref_columns, ref_rows)
+    drift = []
+    for name, column in table.columns.items():
+        sketch = ref_columns.get(name)
+        if sketch is not None and sketch.get("kind") == column.kind:
+            psi, ks = _feature_drift(column, sketch)
+            value = ks if method == "ks" else psi
+            drift.append(FeatureDrift(name, psi, ks, value is not None and value >= threshold))
+    return DataReport(
+        table.rows, ref_rows, tuple(schema), tuple(drift), method, threshold, severity, None, label
+    )
+
+
+def _schema(table: Table, ref_columns: Mapping[str, Any], ref_rows: int) -> list[str]:
+    missing = [name for name in ref_columns if name not in table.columns]
+    found = [f"column {name!r} is missing (the reference has it)" for name in missing]
+    for name, column in table.columns.items():
+        sketch = ref_columns.get(name)
+        if sketch is None:
+            found.append(f"column {name!r} is new")
+            continue
+        if (sketch.get("kind"), sketch.get("dtype")) != (column.kind, column.dtype):
+            was = f"{sketch.get('kind')} {sketch.get('dtype')}"
+            found.append(f"{name!r}: {was} → {column.kind} {column.dtype}")
+        before, now = float(sketch.get("null_rate", 0.0)), column.null_rate
+        if now - before >= NULL_RISE:
+            found.append(f"{name!r}: null rate {before:.1%} → {now:.1%}")
+    if ref_rows and not 0.5 <= table.rows / ref_rows <= 2:
+        found.append(f"row count {ref_rows:,} → {table.rows:,}")
+    return found
+
+
+def _feature_drift(column: Column, sketch: Mapping[str, Any]) -> tuple[float, float | None]:
+    if column.kind == "numeric":
+        return _numeric_drift(column.values, sketch)
+    return _categorical_psi(column, sketch), None
+
+
+def _numeric_drift(values: np.ndarray, sketch: Mapping[str, Any]) -> tuple[float, float | None]:
+    """PSI over the reference deciles and KS over its 101 quantiles, from one bucketing of the values."""
+    import numpy as np
+
+    edges, ref_cdf = np.asarray(sketch["quantiles"], float), np.asarray(sketch["cdf"], float)
+    if edges.shape[0] != QUANTILES or ref_cdf.shape[0] != QUANTILES:
+        return 0.0, None
+    cur_cdf, rows = _cdf(values, edges)
+    if not rows:
+        return 0.0, None
+    ks = float(np.max(np.abs(cur_cdf - ref_cdf)))
+    deciles = np.arange(10, QUANTILES - 1, 10)  # q10 … q90: the cut points of ten bins
+    ref_share, cur_share = (np.diff(cdf[deciles], prepend=0, append=1) for cdf in (ref_cdf, cur_cdf))
+    return _psi(ref_share, cur_share), ks
+
+
+def _categorical_psi(column: Column, sketch: Mapping[str, Any]) -> float:
+    import numpy as np
+
+    counts: Mapping[str, int] = sketch.get("counts", {})
+    names = list(counts)
+    index = {name: i for i, name in enumerate(names)}
+    mapping = np.array([index.get(c, len(names)) for c in column.categories] or [0], dtype=np.int64)
+    codes = column.values[column.values >= 0]
+    current = np.bincount(mapping[codes], minlength=len(names) + 1)
+    reference = np.array([*counts.values(), int(sketch.get("other", 0))], dtype=np.float64)
+    if not codes.size or not reference.sum():
+        return 0.0
+    return _psi(reference / reference.sum(), current / codes.size)
+
+
+def _psi(reference: np.ndarray, current: np.ndarray) -> float:
+    """Σ (c − r)·ln(c / r) over bins that either side fills, each share floored at PSI_FLOOR."""
+    import numpy as np
+
+    used = (reference > 0) | (current > 0)
+    r, c = np.maximum(reference[used], PSI_FLOOR), np.maximum(current[used], PSI_FLOOR)
+    value = float(np.sum((c - r) * np.log(c / r)))
+    return value if math.isfinite(value) else math.inf

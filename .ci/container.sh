@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Static checks of the shipped CI files (action.yml, workflows, the GitLab template and examples, Dockerfile)
+# with check-jsonschema, actionlint, hadolint and zizmor, all offline. Tools from ../shared/harness/install-tools.sh
+# go to a cache folder (MLGATE_TOOLS, default ~/.cache/mlgate-ci/tools). The engine tests are pytest's
+# (`pytest -m container`). Usage: .ci/container.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HARNESS=${MLGATE_HARNESS:-../shared/harness}
+[ -d "$HARNESS" ] || { echo "container checks skipped: no harness at $HARNESS" >&2; exit 0; }
+TOOLS=$("$HARNESS/install-tools.sh" "${MLGATE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/mlgate-ci/tools}" | tail -1)
+"$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "zizmor==${ZIZMOR_VERSION:-1.32.0}"
+export PATH="$TOOLS/venv/bin:$TOOLS/npm/node_modules/.bin:$PATH"
+fail=0
+run() { echo "+ $*"; "$@" || fail=1; }
+
+run "$HARNESS/lint-ci-files.sh" .
+# what lint-ci-files.sh does not glob: the template in its subfolder and the examples users copy
+run check-jsonschema --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci \
+  templates/gitlab/mlgate.gitlab-ci.yml docs/examples/gitlab-ci.yml
+examples=()
+for f in docs/examples/*.yml; do [ "$f" = docs/examples/gitlab-ci.yml ] || examples+=("$f"); done
+run check-jsonschema --builtin-schema vendor.github-workflows "${examples[@]}"
+# the GPU example runs on a self-hosted runner labelled "gpu", a label actionlint cannot know
+run actionlint -no-color -ignore 'label "gpu" is unknown' "${examples[@]}"
+if command -v shellcheck >/dev/null; then run shellcheck docker/entrypoint.sh; fi
+run zizmor --offline --no-progress action.yml .github/workflows/ "${examples[@]}"
+exit $fail

@@ -1,0 +1,105 @@
+"""Session fixtures for the engine tests: a Docker daemon, the mlgate image built once, the demo projects.
+
+Every engine comes from ../shared/harness/ (no container registry on these machines); a test that cannot get
+one is skipped with the reason, never silently passed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HARNESS = Path(os.environ.get("MLGATE_HARNESS", ROOT.parent / "shared" / "harness"))
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlgate-test"
+BASE_IMAGE = "mlgate-base:bookworm"
+IMAGE = "mlgate:test"
+
+
+def harness(
+    name: str, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run one harness script; the CompletedProcess with text output."""
+    return subprocess.run(
+        [str(HARNESS / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def _require(done: subprocess.CompletedProcess[str], what: str) -> None:
+    if done.returncode != 0:
+        pytest.skip(f"{what} failed (exit {done.returncode}): {(done.stderr or done.stdout)[-300:]}")
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[None]:
+    """A Docker daemon on the default socket; one this fixture started is stopped by its PID afterwards."""
+    if not (HARNESS / "ensure-docker.sh").is_file():
+        pytest.skip(f"no container harness at {HARNESS}")
+    done = harness("ensure-docker.sh", timeout=300)
+    _require(done, "ensure-docker.sh")
+    started = done.stdout.split()[1] if done.stdout.startswith("started ") else None
+    yield
+    if started is not None:
+        os.kill(int(started), signal.SIGTERM)
+
+
+@pytest.fixture(scope="session")
+def mlgate_image(docker_engine: None) -> str:
+    """The image built from this checkout's Dockerfile on the registry-free Debian base."""
+    _require(harness("build-base-image.sh", BASE_IMAGE, str(CACHE)), "build-base-image.sh")
+    done = subprocess.run(
+        ["docker", "build", "-q", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "--network", "host",
+         "-t", IMAGE, str(ROOT)],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return IMAGE
+
+
+def _demo(tmp_path_factory: pytest.TempPathFactory, *flags: str) -> Path:
+    root = tmp_path_factory.mktemp("demo") / "project"
+    done = subprocess.run(
+        [sys.executable, "-m", "mlgate", "demo", "-q", "--keep", str(root), *flags],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_passing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`mlgate demo --keep`: a repo on branch demo/tune whose trained metrics pass main's gate."""
+    return _demo(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_failing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`mlgate demo --regress --keep`: the PR branch's metrics fail the gate."""
+    return _demo(tmp_path_factory, "--regress")
+
+
+def copy_project(source: Path, dest: Path) -> Path:
+    """A private copy of a session demo project, so that each test may write into its workspace."""
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def ci_tools() -> Path:
+    """The folder install-tools.sh fills (act, gitlab-ci-local, linters); skipped when it cannot install."""
+    tools = Path(os.environ.get("MLGATE_TOOLS", Path.home() / ".cache" / "mlgate-ci" / "tools"))
+    done = harness("install-tools.sh", str(tools), timeout=600)
+    _require(done, "install-tools.sh")
+    return tools

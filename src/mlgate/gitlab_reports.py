@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
 METRICS_REPORT = "metrics.txt"
-JUNIT_REPORT = "mlgate-junit.xml"
+JUNIT_REPORT = "junit.xml"  # the names templates/gitlab/mlgate.gitlab-ci.yml reports
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_:]")
 _XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

@@ -34,7 +34,7 @@ def test_mr_run_posts_one_note_one_status_and_the_widget_files_when_run_twice(
     assert {(s["sha"], s["status"], s["name"]) for s in statuses} == {(pr_sha, "failed", "mlgate")}
     folder = project.root / "mlgate-report"
     assert (folder / "metrics.txt").read_text() == "acc 0.8\n"
-    junit = (folder / "mlgate-junit.xml").read_text()
+    junit = (folder / "junit.xml").read_text()
     assert re.search(r'<testcase classname="mlgate.gate" name="acc"><failure message="regressed', junit)
     assert f"/{GITLAB_PROJECT}/-/merge_requests/3#note_{notes[0]['id']}" in first.out
 
@@ -65,4 +65,4 @@ def test_job_token_only_warns_naming_the_api_scope_when_no_access_token_is_set(
     assert "the `api` scope" in result.err
     assert "CI_JOB_TOKEN cannot write merge request notes" in result.err
     assert fake_forge.writes() == []
-    assert (project.root / "mlgate-report" / "mlgate-junit.xml").is_file(), "the widget files still go out"
+    assert (project.root / "mlgate-report" / "junit.xml").is_file(), "the widget files still go out"

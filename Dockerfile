@@ -28,7 +28,7 @@ RUN if ! command -v git >/dev/null; then \
 # NOTE: safe.directory '*': the runner mounts the workspace owned by its own uid (1001 on GitHub's hosted
 # runners) while the container runs as root; git refuses such a repository ("dubious ownership") otherwise.
 COPY --from=build /opt/mlgate /opt/mlgate
-COPY docker/entrypoint.sh /opt/mlgate/bin/mlgate-entrypoint
+COPY container-entrypoint.sh /opt/mlgate/bin/mlgate-entrypoint
 ENV PATH=/opt/mlgate/bin:$PATH \
     MPLBACKEND=Agg \
     MPLCONFIGDIR=/opt/mlgate/mplconfig \

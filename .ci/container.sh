@@ -22,6 +22,6 @@ for f in docs/examples/*.yml; do [ "$f" = docs/examples/gitlab-ci.yml ] || examp
 run check-jsonschema --builtin-schema vendor.github-workflows "${examples[@]}"
 # the GPU example runs on a self-hosted runner labelled "gpu", a label actionlint cannot know
 run actionlint -no-color -ignore 'label "gpu" is unknown' "${examples[@]}"
-if command -v shellcheck >/dev/null; then run shellcheck docker/entrypoint.sh; fi
+if command -v shellcheck >/dev/null; then run shellcheck container-entrypoint.sh; fi
 run zizmor --offline --no-progress action.yml .github/workflows/ "${examples[@]}"
 exit $fail

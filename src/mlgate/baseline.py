@@ -1,5 +1,12 @@
 """Baselines: the `BaselineStore` Protocol, its stores, and the walk back from the merge-base to find one.
 
+    BaselineStore (Protocol)   load(sha) → Baseline | None
+    ├── GitNotesStore          a JSON snapshot per commit in refs/notes/mlgate (+ predictions, gzip, in
+    │                          refs/notes/mlgate-predictions), fetched before reading, pushed after writing
+    ├── CiArtifactStore        the snapshot file the default branch's CI run uploaded (artifacts.py)
+    ├── CommittedFileStore     the metrics files as committed at that commit
+    └── RetrainStore           train the base commit in a temporary `git worktree`, kept in git notes
+
 Stores are tried in the configured order; each looks at the merge-base and up to `max_distance` first-parent
 ancestors, nearest first. A store that holds nothing for a commit returns None; a damaged entry is a warning
 and the next store is tried. Finding no baseline is a result (NO_BASELINE), not an error.
@@ -7,17 +14,35 @@ and the next store is tried. Finding no baseline is a result (NO_BASELINE), not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import fnmatch
+import gzip
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mlgate.errors import BaselineError, GitError, MetricsError
 from mlgate.gitrepo import GitRepo
 from mlgate.model import BaselineRef, MetricSet, Params
-from mlgate.snapshot import SnapshotError, load_snapshot
-from mlgate.tree import FileTree, GitTree
+from mlgate.snapshot import (
+    SnapshotError,
+    attach_predictions,
+    dump_snapshot,
+    load_snapshot,
+    predictions_pointer,
+)
+from mlgate.tree import FileTree, GitTree, WorkTree
+
+if TYPE_CHECKING:
+    from mlgate.config import Config
+    from mlgate.console import Console
 
 NOTES_REF = "refs/notes/mlgate"
+PREDICTIONS_REF = "refs/notes/mlgate-predictions"
+NOTES_REFSPEC = "+refs/notes/mlgate*:refs/notes/mlgate*"  # both refs; a remote with neither is fine
 PUSH_ATTEMPTS = 5
 
 
@@ -78,12 +103,45 @@ class CommittedFileStore:
         return Baseline(metrics=metrics, params=params, ref=ref, tree=tree)
 
 
+class BlobTree:
+    """A FileTree of a few stored files (a baseline's predictions), each read once when first asked for."""
+
+    def __init__(self, files: Mapping[str, Callable[[], bytes]], label: str) -> None:
+        self.files = files
+        self.label = label
+        self._read: dict[str, bytes] = {}
+
+    @classmethod
+    def holding(cls, contents: Mapping[str, bytes], label: str) -> BlobTree:
+        """A tree of files already in memory."""
+        tree = cls(dict.fromkeys(contents, bytes), label)
+        tree._read.update(contents)
+        return tree
+
+    def glob(self, pattern: str) -> list[str]:
+        return sorted(path for path in self.files if path == pattern or fnmatch.fnmatchcase(path, pattern))
+
+    def exists(self, path: str) -> bool:
+        return path in self.files
+
+    def size(self, path: str) -> int:
+        return len(self.read_bytes(path))
+
+    def read_bytes(self, path: str) -> bytes:
+        if path not in self.files:
+            raise MetricsError(f"{path} ({self.label})", "not kept with this baseline")
+        if path not in self._read:
+            self._read[path] = self.files[path]()
+        return self._read[path]
+
+
 class GitNotesStore:
     """One JSON snapshot per commit under `refs/notes/mlgate`, fetched from and pushed to `remote`.
 
-    A concurrent writer makes our push non-fast-forward: we then take the remote's notes, re-apply our one
-    note on top and push again, so snapshots of different commits all survive and, for the same commit, the
-    later writer wins with valid JSON. Two JSON documents are never merged into one note.
+    Predictions, when saved, are a gzip blob noted on the same commit under `refs/notes/mlgate-predictions`
+    and pointed at by the snapshot. A concurrent writer makes our push non-fast-forward: we then take the
+    remote's notes, re-apply our note on top and push again, so snapshots of different commits all survive
+    and, for the same commit, the later writer wins with valid JSON. Two JSON documents are never merged.
     """
 
     name = "git-notes"
@@ -108,11 +166,10 @@ class GitNotesStore:
         return self._notes
 
     def fetch(self) -> bool:
-        """Bring the remote's notes ref here (a remote without the ref is fine); False when it failed."""
+        """Bring the remote's notes refs here (a remote without them is fine); False when it failed."""
         if self.remote is None:
             return False
-        refspec = f"+{NOTES_REF}:{NOTES_REF}"
-        return self.repo.try_git("fetch", "--quiet", "--no-tags", self.remote, refspec) is not None
+        return self.repo.try_git("fetch", "--quiet", "--no-tags", self.remote, NOTES_REFSPEC) is not None
 
     def load(self, sha: str) -> Baseline | None:
         blob = self.noted_commits().get(sha)
@@ -120,35 +177,204 @@ class GitNotesStore:
             return None
         text = self.repo.git("cat-file", "blob", blob)
         try:
-            metrics, params, ref, _ = load_snapshot(text, store=self.name)
+            metrics, params, ref, document = load_snapshot(text, store=self.name)
         except SnapshotError as exc:
             self.warn(f"baseline store git-notes: note on {sha[:12]}: {exc}; trying the next store")
             return None
-        return Baseline(metrics=metrics, params=params, ref=replace(ref, sha=sha))
+        return Baseline(
+            metrics=metrics, params=params, ref=replace(ref, sha=sha), tree=self._tree(sha, document)
+        )
 
-    def save(self, sha: str, snapshot: str) -> None:
-        """Write the note for `sha` and push it, re-applying it over a concurrent writer's notes."""
-        self._add(sha, snapshot)
+    def _tree(self, sha: str, document: dict[str, Any]) -> FileTree | None:
+        pointer = predictions_pointer(document)
+        if pointer is None:
+            return None
+        path, blob = pointer
+
+        def read() -> bytes:
+            try:
+                return gzip.decompress(self.repo.git_bytes("cat-file", "blob", blob))
+            except (GitError, OSError, EOFError) as exc:
+                raise MetricsError(
+                    f"{path} (git note on {sha[:12]})", f"stored predictions unreadable: {exc}"
+                ) from None
+
+        return BlobTree({path: read}, f"git note on {sha[:12]}")
+
+    def save(
+        self, sha: str, snapshot: str, predictions: bytes | None = None, predictions_path: str | None = None
+    ) -> None:
+        """Write the notes for `sha` and push them, re-applying them over a concurrent writer's notes."""
+        blob = None
+        if predictions is not None and predictions_path:
+            packed = gzip.compress(predictions, mtime=0)
+            blob = self.repo.git_bytes("hash-object", "-w", "--stdin", input=packed).decode().strip()
+            snapshot = attach_predictions(snapshot, predictions_path, blob)
+        self._add(sha, snapshot, blob)
         if self.remote is None:
             return
+        refs = [
+            f"{ref}:{ref}"
+            for ref in (NOTES_REF, PREDICTIONS_REF)
+            if self.repo.try_git("rev-parse", "--verify", "--quiet", ref)
+        ]
         for _ in range(PUSH_ATTEMPTS):
-            if self.repo.try_git("push", "--quiet", self.remote, f"{NOTES_REF}:{NOTES_REF}") is not None:
+            if self.repo.try_git("push", "--quiet", "--atomic", self.remote, *refs) is not None:
                 return
             if not self.fetch():
                 break
-            self._add(sha, snapshot)
+            self._add(sha, snapshot, blob)
         raise BaselineError(
             f"git push {self.remote} {NOTES_REF}",
             "rejected",
             hint="the CI token needs write access to the repository (GitHub: `permissions: contents: write`)",
         )
 
-    def _add(self, sha: str, snapshot: str) -> None:
+    def _add(self, sha: str, snapshot: str, blob: str | None) -> None:
         try:
             self.repo.git("notes", f"--ref={NOTES_REF}", "add", "--force", "--file=-", sha, input=snapshot)
+            if blob is not None:
+                self.repo.git("notes", f"--ref={PREDICTIONS_REF}", "add", "--force", "-C", blob, sha)
         except GitError as exc:
             raise BaselineError(f"git notes add {sha[:12]}", exc.what) from None
         self._notes = None
+
+
+class CiArtifactStore:
+    """The snapshot file (`baseline.json`) that the default branch's successful CI run uploaded.
+
+    `mlgate baseline save --to-file baseline.json` writes it; the workflow uploads it (GitHub: an artifact
+    named `mlgate-baseline`; GitLab: an artifact of job `mlgate`). A snapshot made on another commit than
+    the one asked for is not used for it.
+    """
+
+    name = "ci-artifact"
+
+    def __init__(
+        self,
+        forge: Literal["github", "gitlab"],
+        api_url: str,
+        repo: str,
+        token: str | None,
+        branch: str,
+        warn: Warn,
+        *,
+        artifact: str | None = None,
+        path: str = "baseline.json",
+        job_token: bool = False,
+        timeout: float | None = None,
+    ) -> None:
+        """`artifact`: the GitHub artifact's name (default `mlgate-baseline`) or the GitLab job's (`mlgate`);
+        `path`: the file in it; `job_token`: a GitLab CI_JOB_TOKEN (sent as JOB-TOKEN)."""
+        from mlgate.artifacts import TIMEOUT_S, ArtifactClient, GitHubArtifacts, GitLabArtifacts
+
+        seconds = timeout or TIMEOUT_S
+        self.client: ArtifactClient
+        if forge == "github":
+            name = artifact or "mlgate-baseline"
+            self.client = GitHubArtifacts(
+                api_url, repo, token, branch, warn, name=name, member=path, timeout=seconds
+            )
+        else:
+            job = artifact or "mlgate"
+            self.client = GitLabArtifacts(
+                api_url, repo, token, branch, warn, job=job, path=path, job_token=job_token, timeout=seconds
+            )
+        self.warn = warn
+
+    def load(self, sha: str) -> Baseline | None:
+        from mlgate.artifacts import ArtifactError
+
+        try:
+            data = self.client.file_for(sha)
+        except ArtifactError as exc:
+            raise BaselineError(
+                f"baseline store ci-artifact ({self.client.where})", str(exc),
+                hint="check the API URL and the network, or drop `ci-artifact` from baseline.stores",
+            ) from None  # fmt: skip
+        if data is None:
+            return None
+        try:
+            metrics, params, ref, _ = load_snapshot(data, store=self.name)
+        except SnapshotError as exc:
+            self.warn(f"baseline store ci-artifact: {self.client.where}: {exc}; trying the next store")
+            return None
+        if ref.sha != sha:
+            return None
+        return Baseline(metrics=metrics, params=params, ref=ref)
+
+
+class RetrainStore:
+    """Train the base commit itself, in a temporary `git worktree` (always removed), with the subprocess
+    backend; the result is the baseline and is kept in the local git notes for the next run.
+
+    Only the first commit asked for (the merge-base) is trained: walking back would train every ancestor.
+    """
+
+    name = "retrain"
+
+    def __init__(self, repo: GitRepo, config: Config, env: Mapping[str, str], console: Console) -> None:
+        self.repo = repo
+        self.config = config
+        self.env = env
+        self.console = console
+        self._tried = False
+
+    def load(self, sha: str) -> Baseline | None:
+        if self._tried or not self.config.train.command:
+            return None
+        self._tried = True
+        folder = Path(tempfile.mkdtemp(prefix="mlgate-retrain-"))
+        tree = folder / "tree"
+        try:
+            self.repo.git("worktree", "add", "--detach", "--quiet", str(tree), sha)
+            return self._train(sha, tree)
+        finally:
+            self.repo.try_git("worktree", "remove", "--force", str(tree))
+            shutil.rmtree(folder, ignore_errors=True)
+            self.repo.try_git("worktree", "prune")
+
+    def _train(self, sha: str, tree: Path) -> Baseline | None:
+        from mlgate.metrics import load_metrics, load_params
+        from mlgate.training import TrainSpec, describe_failure
+        from mlgate.training.subprocess import SubprocessBackend
+
+        train = self.config.train
+        assert train.command is not None
+        log = self.repo.root / ".mlgate" / f"retrain-{sha[:12]}.log"
+        self.console.info(f"mlgate: no stored baseline: retraining the base commit {sha[:12]}")
+        spec = TrainSpec(
+            train.command, tree, {**self.env, **train.env}, train.timeout, log, runner_env=self.env
+        )
+        record = SubprocessBackend().run(spec, self.console)
+        if not record.ok:
+            self.warn(f"baseline store retrain: {describe_failure(record)} (log: {log}); no baseline from it")
+            return None
+        work = WorkTree(tree)
+        metrics = load_metrics(work, self.config.metrics)
+        params = load_params(work, self.config.params)
+        files = self._kept_files(work)
+        saved_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self._keep(sha, dump_snapshot(sha, metrics, params, saved_at=saved_at, run=record), files)
+        ref = BaselineRef(store=self.name, sha=sha, saved_at=saved_at)
+        tree_view = BlobTree.holding(files, f"retrained {sha[:12]}") if files else None
+        return Baseline(metrics=metrics, params=params, ref=ref, tree=tree_view)
+
+    def _kept_files(self, work: WorkTree) -> dict[str, bytes]:
+        predictions = self.config.predictions
+        if predictions is None or not work.exists(predictions.path):
+            return {}
+        return {predictions.path: work.read_bytes(predictions.path)}
+
+    def _keep(self, sha: str, snapshot: str, files: dict[str, bytes]) -> None:
+        path, data = next(iter(files.items()), (None, None))
+        try:
+            GitNotesStore(self.repo, self.warn, remote=None, fetch=False).save(sha, snapshot, data, path)
+        except BaselineError as exc:
+            self.warn(f"baseline store retrain: not kept in git notes: {exc.what}")
+
+    def warn(self, text: str) -> None:
+        self.console.warn(text)
 
 
 def _any_present(tree: FileTree, patterns: Sequence[str] | None) -> bool:

@@ -1,4 +1,9 @@
-"""The git repository the work happens in: revisions, merge-base, ancestry, shallow clones (git CLI)."""
+"""The git repository the work happens in: revisions, merge-base, ancestry, shallow clones (git CLI).
+
+A shallow clone (actions/checkout's default `fetch-depth: 1`) lacks the base branch or the history down to
+the merge-base: `merge_base` then fetches the branch from origin and deepens the clone a bounded number of
+times before failing with the `fetch-depth: 0` hint.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from pathlib import Path
 from mlgate.errors import GitError
 
 SHALLOW_HINT = "the clone is shallow: fetch full history (GitHub: actions/checkout with `fetch-depth: 0`)"
+DEEPEN_STEPS = (50, 500)  # commits added per `git fetch --deepen` before giving up
+FETCH_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,22 @@ class GitRepo:
             raise GitError(f"git {args[0]}", lines[-1] if lines else f"exit {done.returncode}")
         return done.stdout
 
-    def try_git(self, *args: str) -> str | None:
-        done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=False)
+    def try_git(self, *args: str, timeout: float | None = None) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=self.root, capture_output=True, text=True, check=False, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            return None
         return done.stdout if done.returncode == 0 else None
+
+    def git_bytes(self, *args: str, input: bytes | None = None) -> bytes:
+        """Like `git`, for binary content in or out (blobs)."""
+        done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False, input=input)
+        if done.returncode != 0:
+            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]}", lines[-1] if lines else f"exit {done.returncode}")
+        return done.stdout
 
     def resolve(self, rev: str) -> str:
         """The full SHA of `rev`; an unknown revision is a GitError naming it (and the shallow hint)."""
@@ -76,17 +96,37 @@ class GitRepo:
         return None
 
     def merge_base(self, head: str, branch: str) -> str:
-        """The commit a change of `head` forked from `branch` (DESIGN §5)."""
+        """The commit a change of `head` forked from `branch` (DESIGN §5); fetches what the clone lacks."""
         ref = self.branch_ref(branch)
+        if ref is None and self.fetch_branch(branch):
+            ref = self.branch_ref(branch)
         if ref is None:
             hint = SHALLOW_HINT if self.is_shallow() else f"fetch it: git fetch origin {branch}"
             raise GitError(f"baseline.branch {branch}", "no such branch here", hint=hint)
         head = self.first_parent_if_merge_of(head, ref)
         out = self.try_git("merge-base", head, ref)
+        steps = iter(DEEPEN_STEPS)
+        while not out and self.is_shallow() and self.deepen(next(steps, 0)):
+            out = self.try_git("merge-base", head, ref)
         if out:
             return out.strip()
         hint = SHALLOW_HINT if self.is_shallow() else f"{branch} and HEAD share no history"
         raise GitError(f"merge-base HEAD {branch}", "no common ancestor", hint=hint)
+
+    def fetch_branch(self, branch: str, remote: str = "origin") -> bool:
+        """Fetch `branch` from `remote` as `refs/remotes/<remote>/<branch>`; False when that failed."""
+        refspec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
+        return (
+            self.try_git("fetch", "--quiet", "--no-tags", remote, refspec, timeout=FETCH_TIMEOUT_S)
+            is not None
+        )
+
+    def deepen(self, commits: int, remote: str = "origin") -> bool:
+        """Fetch `commits` more commits of history into a shallow clone (0: do nothing)."""
+        if commits <= 0:
+            return False
+        args = ("fetch", "--quiet", "--no-tags", f"--deepen={commits}", remote)
+        return self.try_git(*args, timeout=FETCH_TIMEOUT_S) is not None
 
     def first_parent_if_merge_of(self, sha: str, ref: str) -> str:
         """For a synthetic PR merge commit (parent 1 on `ref`), the PR side: its second parent."""

@@ -10,7 +10,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgate.baseline import Baseline, BaselineStore, CommittedFileStore, GitNotesStore, find_baseline
+from mlgate.baseline import (
+    Baseline,
+    BaselineStore,
+    CiArtifactStore,
+    CommittedFileStore,
+    GitNotesStore,
+    RetrainStore,
+    find_baseline,
+)
 from mlgate.comparison import compare
 from mlgate.config import Config, LoadedConfig, find_config, load_config
 from mlgate.console import Console
@@ -21,6 +29,7 @@ from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome
 from mlgate.tree import FileTree, GitTree, WorkTree
 
 if TYPE_CHECKING:
+    from mlgate.ci import CiContext
     from mlgate.datacheck import DataReport
     from mlgate.noise import NoiseModel
 
@@ -74,8 +83,14 @@ def evaluate_checkout(
     rev: str | None = None,
     base: str | None = None,
     strict: bool = False,
+    ci: CiContext | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Evaluation:
-    """Compare the work tree (or commit `rev`) with the baseline at `base` (default: the merge-base)."""
+    """Compare the work tree (or commit `rev`) with the baseline at `base` (default: the merge-base).
+
+    `ci` and `env` let the `ci-artifact` and `retrain` stores reach the forge and run the training; without
+    them those stores are skipped.
+    """
     from mlgate.metrics import load_metrics, load_params
 
     config = loaded.config
@@ -86,7 +101,9 @@ def evaluate_checkout(
         console.warn(warning)
     params = load_params(head_tree, config.params)
     base_sha, base_label = _base_commit(repo, config, head_sha, base)
-    baseline = find_baseline(_stores(repo, config, console), repo, base_sha, config.baseline.max_distance)
+    baseline = find_baseline(
+        _stores(repo, config, console, ci, env), repo, base_sha, config.baseline.max_distance
+    )
     noise = _noise_model(head_tree, baseline, config, metrics, console)
     comparison = compare(
         metrics,
@@ -188,13 +205,37 @@ def _base_commit(repo: GitRepo, config: Config, head_sha: str, base: str | None)
     return repo.merge_base(head_sha, branch), branch
 
 
-def _stores(repo: GitRepo, config: Config, console: Console) -> list[BaselineStore]:
+def _stores(
+    repo: GitRepo, config: Config, console: Console, ci: CiContext | None, env: Mapping[str, str] | None
+) -> list[BaselineStore]:
+    """The configured stores, in order; one that cannot work here is skipped with the reason (-v)."""
     stores: list[BaselineStore] = []
     for name in config.baseline.stores:
-        if name == "committed":
-            stores.append(CommittedFileStore(repo, config.metrics, config.params, console.warn))
-        elif name == "git-notes":
-            stores.append(GitNotesStore(repo, console.warn))
+        store = _store(name, repo, config, console, ci, env)
+        if store is None:
+            console.debug(f"baseline store {name}: not available here (no CI forge or environment); skipped")
         else:
-            console.debug(f"baseline store {name}: not available in this command; skipped")
+            stores.append(store)
     return stores
+
+
+def _store(
+    name: str,
+    repo: GitRepo,
+    config: Config,
+    console: Console,
+    ci: CiContext | None,
+    env: Mapping[str, str] | None,
+) -> BaselineStore | None:
+    if name == "committed":
+        return CommittedFileStore(repo, config.metrics, config.params, console.warn)
+    if name == "git-notes":
+        return GitNotesStore(repo, console.warn)
+    if name == "retrain":
+        return RetrainStore(repo, config, env, console) if env is not None else None
+    if ci is None or ci.forge not in ("github", "gitlab") or not (ci.api_url and ci.repo):
+        return None
+    job_token = ci.token_source == "CI_JOB_TOKEN"
+    return CiArtifactStore(
+        ci.forge, ci.api_url, ci.repo, ci.token, config.baseline.branch, console.warn, job_token=job_token
+    )

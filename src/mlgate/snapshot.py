@@ -2,7 +2,8 @@
 
 Written by `mlgate baseline save` (git notes, CI artifact) and read back by the stores. A snapshot from a
 newer mlgate (a higher `schema`) or one that is not valid is refused with a SnapshotError, which the stores
-turn into a warning before trying the next store.
+turn into a warning before trying the next store. A snapshot may point at its commit's predictions file,
+kept beside it as a compressed blob (`attach_predictions` / `predictions_pointer`).
 """
 
 from __future__ import annotations
@@ -96,3 +97,21 @@ def _metric(name: str, item: dict[str, Any]) -> Metric:
     kind = ValueKind(item.get("kind", "number"))
     number = None if value is None else float(value)
     return Metric(name, number, str(item["source"]), kind, item.get("raw"))
+
+
+def attach_predictions(text: str, path: str, blob: str) -> str:
+    """The snapshot `text` with a pointer to its gzip-compressed predictions file (git blob `blob`)."""
+    document = json.loads(text)
+    document["predictions"] = {"path": path, "blob": blob, "encoding": "gzip"}
+    return json.dumps(document, indent=1, allow_nan=False) + "\n"
+
+
+def predictions_pointer(document: dict[str, Any]) -> tuple[str, str] | None:
+    """(path, blob) of the predictions a loaded snapshot points at, or None."""
+    pointer = document.get("predictions")
+    if not isinstance(pointer, dict):
+        return None
+    path, blob = pointer.get("path"), pointer.get("blob")
+    if isinstance(path, str) and isinstance(blob, str) and pointer.get("encoding") == "gzip":
+        return path, blob
+    return None

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import CliRunner
 from tests.gitproject import GitProject
@@ -65,7 +66,8 @@ def test_lookup_walks_back_to_the_nearest_ancestor_with_a_note(project: GitProje
 
 def test_damaged_or_future_notes_warn_and_fall_through(project: GitProject, cli: CliRunner) -> None:
     config = CONFIG.replace("[git-notes]", "[git-notes, committed]")
-    sha = project.commit("main", **{".mlgate.yml": config, "metrics.json": {"acc": 0.5}})
+    files: dict[str, Any] = {".mlgate.yml": config, "metrics.json": {"acc": 0.5}}
+    sha = project.commit("main", **files)
     project.git("notes", "--ref=refs/notes/mlgate", "add", "-m", "{not json", sha)
     result = cli("diff", "--json")
     assert result.code == 0, result.err
@@ -125,3 +127,74 @@ def test_same_commit_later_writer_wins_with_valid_json(
         assert cli("baseline", "save").code == 0
     shown = cli("baseline", "show", sha)
     assert json.loads(shown.out)["metrics"] == {"acc": 0.3}
+
+
+PREDICTIONS_CONFIG = CONFIG + "predictions: {path: eval/preds.csv}\n"
+PREDICTIONS = "id,y_true,y_pred\n1,1,1\n2,0,0\n3,1,0\n"
+
+
+def test_predictions_are_kept_in_a_second_notes_ref_and_served_when_the_baseline_loads(
+    project: GitProject, cli: CliRunner, tmp_path: Path
+) -> None:
+    from mlgate.baseline import PREDICTIONS_REF, GitNotesStore
+    from mlgate.config import PredictionsConfig
+    from mlgate.gitrepo import GitRepo
+    from mlgate.metrics import load_predictions
+
+    origin = _origin(tmp_path, project)
+    project.write(".gitignore", "metrics.json\neval/\n")
+    sha = project.commit("main", **{".mlgate.yml": PREDICTIONS_CONFIG})
+    project.write("metrics.json", {"acc": 0.9})
+    project.write("eval/preds.csv", PREDICTIONS)
+    saved = cli("baseline", "save")
+    assert saved.code == 0, saved.err
+    assert "+ predictions" in saved.out
+    project.git("push", "-q", "origin", "main")
+    assert subprocess.run(
+        ["git", "rev-parse", "--verify", PREDICTIONS_REF], cwd=origin, capture_output=True
+    ).returncode == 0  # fmt: skip
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(origin), str(clone)], check=True)
+    warnings: list[str] = []
+    baseline = GitNotesStore(GitRepo(clone), warnings.append).load(sha)
+    assert baseline is not None
+    assert baseline.tree is not None
+    assert baseline.tree.read_bytes("eval/preds.csv").decode() == PREDICTIONS
+    predictions = load_predictions(baseline.tree, PredictionsConfig(path="eval/preds.csv"))
+    assert len(predictions.y_true) == 3
+    assert warnings == []
+
+
+def test_rejected_push_is_exit_3_with_a_hint_when_origin_refuses_notes(
+    project: GitProject, cli: CliRunner, tmp_path: Path
+) -> None:
+    origin = _origin(tmp_path, project)
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected: no notes here' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    project.write(".gitignore", "metrics.json\n")
+    project.commit("main", **{".mlgate.yml": CONFIG})
+    project.write("metrics.json", {"acc": 0.9})
+    result = cli("baseline", "save")
+    assert result.code == 3
+    assert "mlgate: error: git push origin refs/notes/mlgate: rejected" in result.err
+    assert "hint: the CI token needs write access" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_absent_notes_ref_is_no_baseline_when_nothing_was_ever_saved(
+    project: GitProject, cli: CliRunner, tmp_path: Path
+) -> None:
+    _origin(tmp_path, project)
+    project.write(".gitignore", "metrics.json\n")
+    project.commit("main", **{".mlgate.yml": CONFIG})
+    project.git("push", "-q", "origin", "main")
+    project.branch("feature")
+    project.commit("pr")
+    project.write("metrics.json", {"acc": 0.9})
+    result = cli("diff", "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["base"]["found"] is False
+    assert data["outcome"] == "no_baseline"
+    assert "warning" not in result.err

@@ -90,6 +90,7 @@ def test_shallow_clone_without_base_gives_fetch_depth_hint(
     project.commit("three", **{"metrics.json": {"acc": 0.7}})
     clone = tmp_path / "shallow"
     project.git("clone", "-q", "--depth", "1", "--branch", "feature", f"file://{project.root}", str(clone))
+    project.git("-C", str(clone), "remote", "remove", "origin")  # nothing to fetch the base from
     result = cli("diff", cwd=clone)
     assert result.code == 2
     assert "fetch-depth: 0" in result.err

@@ -47,6 +47,8 @@ def describe_failure(record: RunRecord) -> str:
         return f"training timed out after {record.duration_s:.0f} s and was stopped"
     if record.exit_code == 127:
         return "training command not found (exit 127)"
+    if record.extra.get("oom_killed") == "true":
+        return "training was killed: out of memory (container OOMKilled, exit 137)"
     if record.exit_code == 137 or record.signal == "SIGKILL":
         return "training was killed (SIGKILL, exit 137): out of memory?"
     if record.signal:

@@ -13,20 +13,17 @@ import signal
 import subprocess
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping
 from resource import struct_rusage as Rusage
-from typing import IO
 
 from mlgate.config import TrainConfig
 from mlgate.console import Console
 from mlgate.model import GpuTelemetry, RunRecord
 from mlgate.training import TrainSpec
+from mlgate.training.logstream import LogStream, ProgressClock
 from mlgate.training.telemetry import GpuSampler, runner_info
 
-LOG_TAIL_LINES = 60
 GRACE_S = 5.0
-PROGRESS_EVERY_S = 30.0
 
 
 class SubprocessBackend:
@@ -57,9 +54,9 @@ class SubprocessBackend:
             except OSError as exc:
                 log.write(f"mlgate: cannot start the training command: {exc}\n")
                 return self._record(spec, 127, started, None, (f"cannot start: {exc}",), None, False)
-            tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+            lines = LogStream(log, console)
             assert proc.stdout is not None
-            reader = threading.Thread(target=_pump, args=(proc.stdout, log, tail, console), daemon=True)
+            reader = threading.Thread(target=lines.pump, args=(proc.stdout,), daemon=True)
             reader.start()
             sampler = GpuSampler.start(proc.pid)
             try:
@@ -73,7 +70,7 @@ class SubprocessBackend:
                 reader.join(timeout=2.0)
             gpu = sampler.stop()
         code = os.waitstatus_to_exitcode(status)
-        record = self._record(spec, code, started, rusage, tuple(tail), gpu, timed_out)
+        record = self._record(spec, code, started, rusage, lines.tail, gpu, timed_out)
         console.info(f"mlgate: training finished in {record.duration_s:.1f} s, exit code {record.exit_code}")
         return record
 
@@ -107,21 +104,11 @@ class SubprocessBackend:
         )
 
 
-def _pump(stream: IO[bytes], log: IO[str], tail: deque[str], console: Console) -> None:
-    for raw in iter(stream.readline, b""):
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        log.write(line + "\n")
-        log.flush()
-        tail.append(line)
-        console.info(f"  | {line}")
-    stream.close()
-
-
 def _wait(
     proc: subprocess.Popen[bytes], timeout_s: float, started: float, console: Console
 ) -> tuple[int, Rusage, bool]:
     """Poll the leader with wait4 until it exits or times out; returns (status, rusage, timed_out)."""
-    next_progress = started + PROGRESS_EVERY_S
+    progress = ProgressClock(console, started)
     delay = 0.005
     while True:
         pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
@@ -134,9 +121,7 @@ def _wait(
             console.warn(f"training timed out after {timeout_s:.0f} s: stopping its process group")
             status, rusage = _stop_group(proc, signal.SIGTERM)
             return status, rusage, True
-        if now >= next_progress:
-            console.info(f"mlgate: training… {now - started:.0f} s elapsed")
-            next_progress += PROGRESS_EVERY_S
+        progress.tick(now)
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
 

@@ -12,7 +12,7 @@ from mlgate.config import Config
 from mlgate.errors import ExitCode, UsageError
 from mlgate.model import RunRecord
 from mlgate.pipeline import load_effective_config
-from mlgate.training import TrainSpec, check_run, describe_failure
+from mlgate.training import TrainSpec, check_run, describe_failure, training_env
 from mlgate.training.backends import backend_for
 
 RUN_RECORD = Path(".mlgate") / "run.json"
@@ -53,7 +53,7 @@ def train(ctx: Context, config: Config, root: Path) -> RunRecord:
     spec = TrainSpec(
         command=command,
         cwd=root,
-        env={**ctx.env, **config.train.env},
+        env=training_env(ctx.env, config.train.env),
         timeout_s=config.train.timeout,
         log_path=root / TRAIN_LOG,
         gpus=config.train.gpus,

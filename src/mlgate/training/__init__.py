@@ -16,6 +16,18 @@ from mlgate.console import Console
 from mlgate.errors import TrainingError
 from mlgate.model import RunRecord
 
+# NOTE: the training command is the repository's code; the tokens mlgate posts with never reach it
+# (a PR can change train.py). The runner's own job secrets that the user passes in train.env still do.
+FORGE_TOKENS = frozenset(
+    {"MLGATE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "GH_TOKEN", "CI_JOB_TOKEN", "ACTIONS_RUNTIME_TOKEN",
+     "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}
+)  # fmt: skip
+
+
+def training_env(env: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment the training runs with: ours without the forge tokens, plus `train.env`."""
+    return {**{k: v for k, v in env.items() if k not in FORGE_TOKENS}, **extra}
+
 
 @dataclass(frozen=True)
 class TrainSpec:

@@ -19,10 +19,22 @@ from mlgate.commands import Context
 from mlgate.console import Console
 from mlgate.errors import ExitCode, MlgateError
 
-# Each module under mlgate.commands registers its own subcommands; order is the order of `--help`.
-COMMAND_MODULES = (
-    "run", "train", "diff", "report", "explain", "comment", "publish", "baseline", "demo", "config",
-)  # fmt: skip
+# Each command: the module under mlgate.commands that registers it, and its one-line help. Only the module of
+# the command being run is imported, so `mlgate --help` and `mlgate diff` load nothing they do not use;
+# tests/unit/test_cli.py keeps these lines equal to what each module registers.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "CI one-shot: train, compare with the baseline, gate, report"),
+    "train": ("train", "run train.command with telemetry; write .mlgate/run.json"),
+    "diff": ("diff", "compare metrics and params with the baseline (like `dvc metrics diff`)"),
+    "report": ("report", "render the report from existing metrics (no network)"),
+    "explain": ("explain", "why metric M passed or failed: values, rule, arithmetic"),
+    "comment": ("comment", "post a Markdown file as a PR/MR comment (like `cml comment`)"),
+    "publish": ("publish", "post a report artifact made by an unprivileged (fork PR) job"),
+    "baseline": ("baseline", "save, show or list stored baselines (git notes)"),
+    "demo": ("demo", "run the whole PR gate on a throwaway scikit-learn project"),
+    "config": ("config", "print the effective config (secrets masked)"),
+    "schema": ("config", "print the JSON Schema of .mlgate.yml"),
+}
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -41,7 +53,8 @@ def common_parser() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser, with the full sub-parser of the command named in `argv` (every one when none is)."""
     parser = argparse.ArgumentParser(
         prog="mlgate",
         description="Continuous machine learning for CI: train, compare with the main branch's baseline, "
@@ -52,8 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parents = [common_parser()]
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"mlgate.commands.{name}").register(sub, parents)
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    if chosen in COMMANDS:
+        importlib.import_module(f"mlgate.commands.{COMMANDS[chosen][0]}").register(sub, parents)
+    for name, (_, help_text) in COMMANDS.items():
+        if name not in sub.choices:
+            sub.add_parser(name, help=help_text)  # listed in --help; its module is not loaded
     return parser
 
 
@@ -70,7 +87,8 @@ def main(
 
     out = out or sys.stdout
     err = err or sys.stderr
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its message

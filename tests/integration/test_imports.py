@@ -45,3 +45,9 @@ def test_markdown_diff_imports_tabulate_but_not_jinja2(project: GitProject) -> N
     assert code == 0
     assert "tabulate" in modules
     assert not modules & {"jinja2", "matplotlib", "numpy"}
+
+
+def test_top_level_help_loads_no_command_module(project: GitProject) -> None:
+    code, modules = loaded(str(project.root), "--help")
+    assert code == 0
+    assert not modules & {"pydantic", "yaml"}, "`mlgate --help` should not build the config models"

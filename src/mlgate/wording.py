@@ -91,7 +91,34 @@ def telemetry_facts(run: RunRecord) -> list[Fact]:
     if run.runner is not None:
         hosted = {True: " · hosted", False: " · self-hosted", None: ""}[run.runner.hosted]
         facts.append(Fact("Runner", f"{run.runner.os} · {run.runner.cpu} · {run.runner.cpus} CPUs{hosted}"))
-    return [*facts, _gpu_fact(run)]
+    return [*facts, _gpu_fact(run), *_backend_facts(run)]
+
+
+def _backend_facts(run: RunRecord) -> list[Fact]:
+    """Where a remote backend ran the job: Ray cluster, job, node, queue and run time; Docker image."""
+    extra = run.extra
+    facts = []
+    if extra.get("ray_job_id"):
+        cluster = f"{extra.get('ray_address', '?')} · Ray {extra.get('ray_version', '?')}"
+        facts.append(Fact("Cluster", cluster))
+        facts.append(Fact("Job", f"{extra['ray_job_id']} · {extra.get('ray_status', '?')}"))
+        if extra.get("ray_node"):
+            facts.append(Fact("Node", extra["ray_node"]))
+        times = [f"{label} {_duration(float(extra[key]))}" for key, label in
+                 (("ray_queue_s", "queued"), ("ray_run_s", "ran")) if _is_float(extra.get(key))]  # fmt: skip
+        if times:
+            facts.append(Fact("Job time", " · ".join(times), False))
+    if extra.get("image"):
+        facts.append(Fact("Image", extra["image"]))
+    return facts
+
+
+def _is_float(text: str | None) -> bool:
+    try:
+        float(text or "")
+    except ValueError:
+        return False
+    return True
 
 
 def _gpu_fact(run: RunRecord) -> Fact:

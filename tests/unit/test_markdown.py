@@ -162,3 +162,21 @@ def test_block_take_keeps_every_row_when_they_fit() -> None:
 
 def test_block_take_gives_none_when_not_even_the_header_fits() -> None:
     assert _block(3).take(5) is None
+
+
+def test_telemetry_names_the_ray_cluster_job_node_and_times_when_the_backend_is_ray() -> None:
+    from mlgate.model import RunRecord
+    from mlgate.wording import telemetry_facts
+
+    run = RunRecord(
+        command="python train.py", backend="ray", exit_code=0, duration_s=5.0,
+        extra={"ray_address": "http://127.0.0.1:8265", "ray_version": "2.60.0", "ray_job_id": "mlgate-abc-1",
+               "ray_status": "SUCCEEDED", "ray_node": "10.0.0.5 (node1)", "ray_queue_s": "0.40",
+               "ray_run_s": "3.20"},
+    )  # fmt: skip
+    facts = {fact.label: fact.value for fact in telemetry_facts(run)}
+    assert facts["Cluster"] == "http://127.0.0.1:8265 · Ray 2.60.0"
+    assert facts["Job"] == "mlgate-abc-1 · SUCCEEDED"
+    assert facts["Node"] == "10.0.0.5 (node1)"
+    assert facts["Job time"].startswith("queued 0.4")
+    assert "ran 3.2" in facts["Job time"]

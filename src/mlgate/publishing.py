@@ -26,6 +26,7 @@ from mlgate.forge import Comment, Forge, StatusState
 from mlgate.model import GateResult, Outcome, Verdict
 
 if TYPE_CHECKING:
+    from mlgate.acceptance import Acceptance
     from mlgate.report import ReportInput
 
 COMMENT_MARGIN = 512  # the sticky marker line with its run stamp, and GitLab's quick-action escapes
@@ -55,6 +56,7 @@ class Publication:
     template: Path | None = None
     report_id: str = "default"
     failed_run: bool = False
+    acceptances: tuple[Acceptance, ...] = ()  # for this head SHA; stored at the end of the sticky comment
 
 
 @dataclass
@@ -234,7 +236,14 @@ class _Publish:
         if self.pub.report is None:
             return self.console.mask(self.pub.markdown)
         report = replace(self.pub.report, full_report_url=self.ci.run_url)
-        return _REPORT_MARKER.sub("", self.render(report, self.forge.comment_limit - COMMENT_MARGIN, urls))
+        data = self.acceptance_data()
+        limit = self.forge.comment_limit - COMMENT_MARGIN - len(data)
+        return _REPORT_MARKER.sub("", self.render(report, limit, urls)) + data
+
+    def acceptance_data(self) -> str:
+        from mlgate.acceptance import render_data
+
+        return "\n\n" + render_data(self.pub.acceptances) if self.pub.acceptances else ""
 
     def comment(self, urls: dict[Path, str]) -> None:
         number = self.change_number()
@@ -281,10 +290,15 @@ class _Publish:
         if sha is None:
             self.problem("no commit to set the status on")
             return
+        from mlgate import acceptance
+
         informational = self.config.status.informational
-        ok = informational or (self.gate.passed and not self.pub.failed_run)
+        accepted = not self.pub.failed_run and acceptance.covers(self.pub.acceptances, self.gate)
+        ok = informational or accepted or (self.gate.passed and not self.pub.failed_run)
         state: StatusState = "success" if ok else "failure"
-        text = ("informational: " if informational else "") + status_text(self.gate, self.pub.failed_run)
+        text = status_text(self.gate, self.pub.failed_run)
+        text = acceptance.status_text(self.pub.acceptances, self.gate) if accepted else text
+        text = ("informational: " if informational else "") + text
         target = self.result.comment_url if _is_web(self.result.comment_url) else self.ci.run_url
         self.forge.set_status(sha, state, self.console.mask(text), self.config.status.name, target)
         self.result.status_state = state

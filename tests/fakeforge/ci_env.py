@@ -129,3 +129,34 @@ def read_outputs(path: Path) -> dict[str, str]:
         name, _, value = line.partition("=")
         outputs[name] = value
     return outputs
+
+
+def comment_env(
+    fake: FakeForge,
+    tmp_path: Path,
+    body: str,
+    *,
+    author: str = "bob",
+    association: str = "MEMBER",
+    action: str = "created",
+    number: int = 5,
+    run_id: str = "300",
+    base_sha: str = "0" * 40,
+) -> dict[str, str]:
+    """An `issue_comment` job: the comment is stored on the fake PR first; GITHUB_SHA is the default
+    branch's head (`base_sha`), as GitHub sets it for this event."""
+    comment_id = fake.github.add_comment(GITHUB_REPO, number, author, body)
+    payload = {
+        "action": action,
+        "repository": {"full_name": GITHUB_REPO, "default_branch": "main"},
+        "issue": {"number": number, "pull_request": {"url": f"{fake.github_api_url}/pulls/{number}"}},
+        "comment": {
+            "id": comment_id,
+            "body": body,
+            "user": {"login": author},
+            "author_association": association,
+        },
+    }
+    env = github_env(fake, tmp_path, base_sha, event="issue_comment", run_id=run_id, payload=payload)
+    env |= {"GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main", "GITHUB_SHA": base_sha}
+    return env

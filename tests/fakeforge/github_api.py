@@ -16,6 +16,7 @@ from tests.fakeforge.server import Request, Response, link_header, page_of, rout
 GITHUB_COMMENT_LIMIT = 65_536
 STATUS_DESCRIPTION_LIMIT = 140
 _R = r"/repos/([^/]+)/([^/]+)"
+_NOT_FOUND = {"message": "Not Found"}
 
 
 class FakeGitHub(GitDataRoutes):
@@ -32,8 +33,30 @@ class FakeGitHub(GitDataRoutes):
     def add_comment(self, full_name: str, number: int, login: str, body: str) -> int:
         return int(self._store_comment(self.repos[full_name], number, login, body)["id"])
 
-    def add_pull(self, full_name: str, number: int, head_sha: str, state: str = "open") -> None:
-        self.repos[full_name].pulls.append({"number": number, "head": head_sha, "state": state})
+    def add_pull(
+        self,
+        full_name: str,
+        number: int,
+        head_sha: str,
+        state: str = "open",
+        *,
+        author: str = "alice",
+        head_repo: str | None = None,
+    ) -> None:
+        pull = {"number": number, "head": head_sha, "state": state, "author": author, "head_repo": head_repo}
+        self.repos[full_name].pulls.append(pull)
+
+    def pull(self, full_name: str, number: int) -> dict[str, Any]:
+        """The stored PR `number` (tests move its head or close it by editing the dict)."""
+        return next(p for p in self.repos[full_name].pulls if p["number"] == number)
+
+    def set_permission(self, full_name: str, login: str, role: str) -> None:
+        self.repos[full_name].permissions[login] = role
+
+    def reactions(self, full_name: str, comment_id: int | None = None) -> list[tuple[str, str]]:
+        """(login, content) of the reactions, on one comment or on all."""
+        found = self.repos[full_name].reactions
+        return [(r["login"], r["content"]) for r in found if comment_id in (None, r["comment_id"])]
 
     def comments(self, full_name: str, number: int) -> list[dict[str, Any]]:
         repo = self.repos[full_name]
@@ -258,20 +281,62 @@ class FakeGitHub(GitDataRoutes):
         items, page, per_page, last = page_of([self._pull_json(req, repo, p) for p in found], req, 30)
         return Response(200, items, {"Link": link_header(req, page, last, per_page)})
 
+    @route("GET", _R + r"/pulls/(\d+)")
+    def get_pull(self, req: Request, owner: str, name: str, number: str) -> Response:
+        repo, error = self._guard(req, owner, name)
+        if error or repo is None:
+            return error or Response(404)
+        found = [p for p in repo.pulls if p["number"] == int(number)]
+        return Response(200, self._pull_json(req, repo, found[0])) if found else Response(404, _NOT_FOUND)
+
+    # ---- reactions and permissions -----------------------------------------------------------------------
+    @route("POST", _R + r"/issues/comments/(\d+)/reactions")
+    def create_reaction(self, req: Request, owner: str, name: str, comment_id: str) -> Response:
+        repo, error = self._guard(req, owner, name)
+        if error or repo is None or req.token is None:
+            return error or Response(404)
+        if int(comment_id) not in repo.comments:
+            return Response(404, _NOT_FOUND)
+        content = req.json().get("content")
+        if content not in ("+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"):
+            return Response(422, {"message": "Validation Failed"})
+        reaction = {"comment_id": int(comment_id), "login": req.token.login, "content": content}
+        known = reaction in repo.reactions
+        if not known:
+            repo.reactions.append(reaction)
+        user = {"login": req.token.login, "id": req.token.user_id}
+        return Response(200 if known else 201, {"id": next(self.ids), "content": content, "user": user})
+
+    @route("GET", _R + r"/collaborators/([^/]+)/permission")
+    def get_permission(self, req: Request, owner: str, name: str, login: str) -> Response:
+        repo, error = self._guard(req, owner, name)
+        if error or repo is None:
+            return error or Response(404)
+        if repo.permission_api_forbidden:
+            return Response(403, {"message": "Resource not accessible by integration"})
+        role = repo.permissions.get(login, "read")
+        legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+        user = {"login": login, "id": abs(hash(login)) % 10**6, "type": "User"}
+        return Response(200, {"permission": legacy, "role_name": role, "user": user})
+
     @staticmethod
     def _pull_json(req: Request, repo: GitHubRepo, pull: dict[str, Any]) -> dict[str, Any]:
         api = f"{req.base}/api/v3/repos/{repo.full_name}"
         owner = repo.full_name.split("/")[0]
+        head_repo = pull.get("head_repo") or repo.full_name
         return {
             "id": pull["number"] * 7,
             "number": pull["number"],
-            "state": pull["state"],
+            "state": "closed" if pull["state"] == "merged" else pull["state"],
+            "merged": pull["state"] == "merged",
+            "user": {"login": pull.get("author", "alice"), "id": 12, "type": "User"},
             "url": f"{api}/pulls/{pull['number']}",
             "html_url": f"{req.base}/{repo.full_name}/pull/{pull['number']}",
             "head": {
                 "sha": pull["head"],
                 "ref": f"pr-{pull['number']}",
                 "label": f"{owner}:pr-{pull['number']}",
+                "repo": {"full_name": head_repo, "name": head_repo.split("/")[1]},
             },
             "base": {"sha": "0" * 40, "ref": "main", "label": f"{owner}:main"},
         }

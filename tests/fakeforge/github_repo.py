@@ -30,3 +30,6 @@ class GitHubRepo:
     commits: dict[str, dict[str, Any]] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)  # "refs/heads/x" → commit sha
     pulls: list[dict[str, Any]] = field(default_factory=list)
+    reactions: list[dict[str, Any]] = field(default_factory=list)  # {comment_id, login, content}
+    permissions: dict[str, str] = field(default_factory=dict)  # login → admin|maintain|write|triage|read
+    permission_api_forbidden: bool = False  # the collaborator-permission API answers 403

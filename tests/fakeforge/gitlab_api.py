@@ -36,6 +36,7 @@ class GitLabProject:
     statuses: list[dict[str, Any]] = field(default_factory=list)
     uploads: list[dict[str, Any]] = field(default_factory=list)
     mrs: list[dict[str, Any]] = field(default_factory=list)
+    members: dict[str, int] = field(default_factory=dict)  # username → access level (30 Developer, …)
 
 
 class FakeGitLab:
@@ -49,8 +50,19 @@ class FakeGitLab:
     def add_project(self, path: str, project_id: int = 7) -> GitLabProject:
         return self.projects.setdefault(project_id, GitLabProject(project_id, path))
 
-    def add_mr(self, path: str, iid: int, sha: str, state: str = "opened") -> None:
-        self._by_path(path).mrs.append({"iid": iid, "sha": sha, "state": state})
+    def add_mr(self, path: str, iid: int, sha: str, state: str = "opened", *, author: str = "alice") -> None:
+        versions = [{"id": next(self.ids), "head_commit_sha": sha, "created_at": _now()}]
+        mr = {"iid": iid, "sha": sha, "state": state, "author": author, "versions": versions}
+        self._by_path(path).mrs.append(mr)
+
+    def push_mr(self, path: str, iid: int, sha: str, *, at: str | None = None) -> None:
+        """A new head on MR `iid`: a new diff version (created `at`, default now)."""
+        mr = next(m for m in self._by_path(path).mrs if m["iid"] == iid)
+        mr["sha"] = sha
+        mr["versions"].insert(0, {"id": next(self.ids), "head_commit_sha": sha, "created_at": at or _now()})
+
+    def set_member(self, path: str, username: str, access_level: int) -> None:
+        self._by_path(path).members[username] = access_level
 
     def add_note(self, path: str, iid: int, username: str, body: str, *, system: bool = False) -> int:
         return int(self._store_note(self._by_path(path), iid, username, body, system=system)["id"])
@@ -258,6 +270,35 @@ class FakeGitLab:
                 "markdown": f"![{filename.rsplit('.', 1)[0]}]({url})",
             },
         )
+
+    @route("GET", _P + r"/merge_requests/(\d+)")
+    def get_mr(self, req: Request, ref: str, iid: str) -> Response:
+        project, error = self._guard(req, ref)
+        mr = next((m for m in project.mrs if m["iid"] == int(iid)), None) if project else None
+        if error or project is None or mr is None:
+            return error or Response(404, {"message": "404 Not found"})
+        author = {"id": abs(hash(mr["author"])) % 10**6, "username": mr["author"]}
+        return Response(200, {"id": mr["iid"] * 3, "iid": mr["iid"], "project_id": project.id,
+                              "state": mr["state"], "sha": mr["sha"], "author": author})  # fmt: skip
+
+    @route("GET", _P + r"/merge_requests/(\d+)/versions")
+    def list_versions(self, req: Request, ref: str, iid: str) -> Response:
+        project, error = self._guard(req, ref)
+        mr = next((m for m in project.mrs if m["iid"] == int(iid)), None) if project else None
+        if error or project is None or mr is None:
+            return error or Response(404, {"message": "404 Not found"})
+        return self._paged(req, [{**v, "merge_request_id": mr["iid"] * 3, "state": "collected"}
+                                 for v in mr["versions"]])  # fmt: skip
+
+    @route("GET", _P + r"/members/all")
+    def list_members(self, req: Request, ref: str) -> Response:
+        project, error = self._guard(req, ref)
+        if error or project is None:
+            return error or Response(404)
+        query = req.query.get("query", "")
+        found = [{"id": abs(hash(u)) % 10**6, "username": u, "access_level": level, "state": "active"}
+                 for u, level in project.members.items() if query in u]  # fmt: skip
+        return self._paged(req, found)
 
     @route("GET", _P + r"/repository/commits/([0-9a-f]+)/merge_requests")
     def mrs_of_commit(self, req: Request, ref: str, sha: str) -> Response:

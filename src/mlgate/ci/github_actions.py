@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,45 @@ def _change(
     if event == "issue_comment" and _get(payload, "issue", "pull_request") is not None:
         return sha, branch, None, positive_int(_get(payload, "issue", "number")), False
     return sha, branch, None, None, False
+
+
+@dataclass(frozen=True)
+class CommentEvent:
+    """An `issue_comment` event on a pull request: the comment, who wrote it, and the PR number.
+
+    `association` is GitHub's author_association (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, …), the
+    fallback authority when the token cannot read the collaborator permission.
+    """
+
+    action: str
+    comment_id: int
+    body: str
+    author: str
+    association: str
+    number: int
+
+
+def comment_event(env: Mapping[str, str]) -> CommentEvent | None:
+    """The PR comment of an `issue_comment` run, or None (another event, an issue, or a malformed payload)."""
+    if env.get("GITHUB_EVENT_NAME") != "issue_comment":
+        return None
+    payload = load_event(env.get("GITHUB_EVENT_PATH"))
+    comment, number = payload.get("comment"), positive_int(str(_get(payload, "issue", "number")))
+    if _get(payload, "issue", "pull_request") is None or number is None or not isinstance(comment, dict):
+        return None
+    comment_id, body = comment.get("id"), comment.get("body")
+    author = _get(comment, "user", "login")
+    if not isinstance(comment_id, int) or not isinstance(body, str) or not isinstance(author, str):
+        return None
+    association = comment.get("author_association")
+    return CommentEvent(
+        action=str(payload.get("action") or ""),
+        comment_id=comment_id,
+        body=body,
+        author=author,
+        association=association if isinstance(association, str) else "NONE",
+        number=number,
+    )
 
 
 def load_event(path: str | None) -> dict[str, Any]:

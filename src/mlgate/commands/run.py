@@ -6,9 +6,13 @@ Exit code: the gate's (0/1), or 3 when the run failed (or publishing failed unde
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from mlgate.acceptance import banners as acceptance_banners
+from mlgate.acceptance import covers
 from mlgate.baseline import GitNotesStore
 from mlgate.bundle import Bundle, report_input, write_bundle
 from mlgate.ci import CiContext
@@ -21,6 +25,10 @@ from mlgate.model import RunRecord
 from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
 from mlgate.snapshot import dump_snapshot
 from mlgate.training import describe_failure
+
+if TYPE_CHECKING:
+    from mlgate.acceptance import Acceptance
+    from mlgate.forge import Forge
 
 
 def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -46,6 +54,10 @@ def run(ctx: Context) -> ExitCode:
     repo = GitRepo.discover(ctx.cwd)
     ci = detect_ci(ctx, repo.root)
     loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env, train_overrides(ctx))
+    if ci.provider == "github-actions" and ci.event == "issue_comment":
+        from mlgate.chatops import handle_comment
+
+        return handle_comment(ctx, ci, repo, loaded)
     config = loaded.config
     record: RunRecord | None = None
     if config.train.command and not ctx.flag("no_train"):
@@ -66,43 +78,88 @@ def run(ctx: Context) -> ExitCode:
                 exc.where, f"{exc.what} after training", hint="does the script write it?"
             ) from None
         raise
-    bundle = write_bundle(evaluation, folder, ctx.console, run=record)
-    _mask_files(ctx, bundle)
-    _print_summary(ctx, evaluation, bundle)
-    problems = _publish(ctx, ci, evaluation, bundle, record)
+    accepted: list[Acceptance] = []
+    problems = publish_evaluation(ctx, ci, evaluation, record, accepted_out=accepted)
     if record is not None and not record.ok:
-        raise TrainingError("train.command", describe_failure(record), hint=f"report: {bundle.markdown_path}")
+        raise TrainingError("train.command", describe_failure(record), hint=f"report: {folder / 'report.md'}")
     if _should_save(ctx, ci, repo, evaluation):
         _save_baseline(ctx, repo, evaluation, record)
     if problems and ctx.flag("require_publish"):
         raise ForgeError("--require-publish", problems[0])
-    return ExitCode.OK if evaluation.gate.passed else ExitCode.GATE_FAILED
+    return (
+        ExitCode.OK if evaluation.gate.passed or covers(accepted, evaluation.gate) else ExitCode.GATE_FAILED
+    )
 
 
-def _publish(
-    ctx: Context, ci: CiContext, evaluation: Evaluation, bundle: Bundle, record: RunRecord | None
+def publish_evaluation(
+    ctx: Context,
+    ci: CiContext,
+    evaluation: Evaluation,
+    record: RunRecord | None,
+    *,
+    acceptances: Sequence[Acceptance] | None = None,
+    accepted_out: list[Acceptance] | None = None,
 ) -> list[str]:
-    """Publish the report (a fork PR writes the handoff artifact instead); returns the problems."""
+    """Write the report folder and publish it; returns the publishing problems.
+
+    `acceptances` None: those the bot's sticky comment holds for this head SHA are kept (a later run on an
+    accepted SHA stays accepted); the ones applied are appended to `accepted_out`.
+    """
     from mlgate.commands.publish import print_forge_files, publication_template
     from mlgate.publishing import Publication, open_forge, publish
 
+    folder = Path(ctx.args.output)
+    folder = folder if folder.is_absolute() else evaluation.repo.root / folder
+    forge = open_forge(ci, dry_run=bool(ctx.flag("dry_run")), folder=folder)
+    records = tuple(_acceptances(ctx, ci, forge, evaluation) if acceptances is None else acceptances)
+    banners = acceptance_banners(records)
+    bundle = write_bundle(evaluation, folder, ctx.console, run=record, banners=banners)
+    _mask_files(ctx, bundle)
+    _print_summary(ctx, evaluation, bundle)
     if ci.read_only_token:
         _handoff(ctx, ci, evaluation, bundle, record)
-    forge = open_forge(ci, dry_run=bool(ctx.flag("dry_run")), folder=bundle.folder)
     pub = Publication(
         markdown=bundle.markdown,
         folder=bundle.folder,
         head_sha=evaluation.head_sha,
-        report=report_input(evaluation, bundle.plots, run=record, banners=(), console=ctx.console),
+        report=report_input(evaluation, bundle.plots, run=record, banners=banners, console=ctx.console),
         images=tuple(plot.path for plot in bundle.plots),
         template=publication_template(evaluation.config, evaluation.repo.root),
         failed_run=record is not None and not record.ok,
+        acceptances=records,
     )
     result = publish(
         pub, evaluation.gate, ci, forge, evaluation.config, ctx.console, deadline_s=ctx.args.publish_deadline
     )
     print_forge_files(ctx, forge, result)
+    if accepted_out is not None:
+        accepted_out.extend(records)
     return result.problems
+
+
+def _acceptances(
+    ctx: Context, ci: CiContext, forge: Forge | None, evaluation: Evaluation
+) -> list[Acceptance]:
+    """The acceptances of this head SHA: the bot's sticky comment, and on GitLab the MR's accept notes."""
+    from mlgate.acceptance import merge, note_acceptances, read_or_warn, resolve
+    from mlgate.forge.dryrun import DryRunForge
+
+    if forge is None or isinstance(forge, DryRunForge) or ci.number is None or not ci.head_sha:
+        return []
+    records = read_or_warn(forge, ci.number, ci.head_sha, ctx.console.warn)
+    if ci.forge == "gitlab" and not evaluation.gate.passed:
+        from mlgate.forge.gitlab import GitLabForge
+
+        assert isinstance(forge, GitLabForge)
+        try:
+            notes = note_acceptances(
+                forge, ci.number, ci.head_sha, evaluation.config.chatops, ctx.console.warn
+            )
+        except ForgeError as exc:
+            ctx.console.warn(f"cannot read /mlgate accept notes: {exc.what}")
+            notes = []
+        records = merge(records, notes)
+    return resolve(records, evaluation.gate)
 
 
 def _handoff(

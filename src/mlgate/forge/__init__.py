@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from mlgate.errors import ForgeError
 
@@ -85,6 +85,38 @@ class Forge(Protocol):
     def comment_url(self, number: int, comment_id: int) -> str | None:
         """Where a person sees comment `comment_id` of PR/MR `number` (no request), or None if unknown."""
         ...
+
+
+class PermissionUnknownError(ForgeError):
+    """The token may not read a user's repository permission (HTTP 403): fall back to the association."""
+
+
+@dataclass(frozen=True)
+class PullInfo:
+    """A PR as the API tells it (never the event payload's word): head commit, state, author, fork."""
+
+    number: int
+    head_sha: str
+    state: str
+    author: str
+    fork: bool
+
+
+Reaction = Literal["+1", "-1", "eyes", "rocket", "confused"]
+
+
+@runtime_checkable
+class ChatForge(Forge, Protocol):
+    """What PR-comment commands need on top of publishing: reactions, permissions, the PR itself."""
+
+    def add_reaction(self, comment_id: int, reaction: Reaction) -> None: ...
+
+    def permission_of(self, user: str) -> str:
+        """The user's role on the repository (admin|maintain|write|triage|read|none); raises
+        PermissionUnknownError when the token may not read it."""
+        ...
+
+    def pull_info(self, number: int) -> PullInfo: ...
 
 
 def truncate_description(text: str, limit: int = STATUS_DESCRIPTION_LIMIT) -> str:

@@ -17,6 +17,9 @@ from mlgate.errors import ForgeError
 from mlgate.forge import (
     GITHUB_COMMENT_LIMIT,
     Comment,
+    PermissionUnknownError,
+    PullInfo,
+    Reaction,
     StatusState,
     UncertainWriteError,
     truncate_description,
@@ -146,6 +149,40 @@ class GitHubForge:
 
     def comment_url(self, number: int, comment_id: int) -> str | None:
         return f"{self._server_url}/{self._repo_name}/pull/{number}#issuecomment-{comment_id}"
+
+    def add_reaction(self, comment_id: int, reaction: Reaction) -> None:
+        handle = self._comment_handle(comment_id)
+        self._call(
+            f"react {reaction} to comment {comment_id}", lambda: handle.create_reaction(reaction), write=True
+        )
+
+    def permission_of(self, user: str) -> str:
+        from github import GithubException
+
+        try:
+            return str(self._repo.get_collaborator_role_name(user))
+        except GithubException as exc:
+            if exc.status == 403 and _rate_limit_wait(exc) is None:
+                raise PermissionUnknownError(
+                    f"GitHub {self._repo_name}", f"cannot read the permission of @{user}: HTTP 403"
+                ) from None
+            if exc.status == 404:
+                return "none"
+            raise self._error(f"read the permission of @{user}", exc, write=False) from None
+
+    def pull_info(self, number: int) -> PullInfo:
+        def read() -> PullInfo:
+            pull = self._repo.get_pull(number)
+            head_repo = pull.head.repo.full_name if pull.head.repo is not None else None
+            return PullInfo(
+                number=number,
+                head_sha=str(pull.head.sha),
+                state="merged" if pull.merged else str(pull.state),
+                author=str(pull.user.login),
+                fork=head_repo != self._repo_name,
+            )
+
+        return self._call(f"read PR #{number}", read)
 
     def _login_or_actions_bot(self) -> str:
         from github import GithubException

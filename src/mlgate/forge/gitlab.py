@@ -193,6 +193,28 @@ class GitLabForge:
         self._note_mr[comment.id] = number
         return comment
 
+    def merge_request_head(self, number: int) -> tuple[str, str, str | None]:
+        """(author username, head SHA, when that head was pushed) of MR `number`; the time is the newest
+        diff version's `created_at` (the MR versions API), None when GitLab lists no version."""
+
+        def read() -> tuple[str, str, str | None]:
+            mr = self._project.mergerequests.get(number, obey_rate_limit=False)
+            versions = mr.diffs.list(get_all=False, per_page=1, obey_rate_limit=False)
+            pushed = str(versions[0].created_at) if versions else None
+            return str(mr.author["username"]), str(mr.sha), pushed
+
+        return self._call(f"read !{number} and its versions", read)
+
+    def access_level_of(self, username: str) -> int:
+        """The member's access level on the project, inherited ones included (30 Developer, 40 Maintainer)."""
+
+        def read() -> int:
+            found = self._project.members_all.list(query=username, get_all=True, obey_rate_limit=False)
+            levels = [int(m.access_level) for m in found if m.username == username]
+            return max(levels, default=0)
+
+        return self._call(f"read the access level of @{username}", read)
+
     def _number_of(self, comment_id: int) -> int:
         # NOTE: GitLab's notes API needs the MR iid next to the note id; the Protocol names notes by id only,
         # so the forge remembers which MR each listed or created note belongs to.

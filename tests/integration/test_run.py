@@ -52,6 +52,9 @@ def test_run_on_main_saves_the_baseline_and_a_pr_run_gates_against_it(
     notes = project.git("notes", "--ref=refs/notes/mlgate", "list")
     assert main_sha in notes
     assert pr_sha not in notes, "a PR run must never write a baseline"
+    artifact = json.loads((project.root / "mlgate-report" / "baseline.json").read_text())
+    assert artifact["sha"] == main_sha, "the main run's snapshot is left for the ci-artifact store"
+    assert artifact["metrics"]["acc"]["value"] == 0.9
     record = json.loads((project.root / ".mlgate" / "run.json").read_text())
     assert record["exit_code"] == 0
     assert record["backend"] == "subprocess"

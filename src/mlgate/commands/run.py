@@ -19,7 +19,7 @@ from mlgate.ci import CiContext
 from mlgate.commands import Context, Subparsers, add_command
 from mlgate.commands.publish import add_publish_flags, detect_ci
 from mlgate.commands.train import add_train_flags, train, train_overrides
-from mlgate.errors import ExitCode, ForgeError, MetricsError, TrainingError
+from mlgate.errors import BaselineError, ExitCode, ForgeError, MetricsError, TrainingError
 from mlgate.gitrepo import GitRepo
 from mlgate.model import RunRecord
 from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
@@ -65,8 +65,9 @@ def run(ctx: Context) -> ExitCode:
     folder = Path(ctx.args.output)
     folder = folder if folder.is_absolute() else repo.root / folder
     try:
+        strict = bool(ctx.flag("strict"))
         evaluation = evaluate_checkout(
-            repo, loaded, ctx.console, base=ctx.flag("base"), strict=bool(ctx.flag("strict"))
+            repo, loaded, ctx.console, base=ctx.flag("base"), strict=strict, ci=ci, env=ctx.env
         )
     except MetricsError as exc:
         if record is not None and not record.ok:
@@ -83,7 +84,7 @@ def run(ctx: Context) -> ExitCode:
     if record is not None and not record.ok:
         raise TrainingError("train.command", describe_failure(record), hint=f"report: {folder / 'report.md'}")
     if _should_save(ctx, ci, repo, evaluation):
-        _save_baseline(ctx, repo, evaluation, record)
+        _save_baseline(ctx, repo, evaluation, record, folder)
     if problems and ctx.flag("require_publish"):
         raise ForgeError("--require-publish", problems[0])
     return (
@@ -210,10 +211,32 @@ def _should_save(ctx: Context, ci: CiContext, repo: GitRepo, evaluation: Evaluat
     return ci.number is None and branch == evaluation.config.baseline.branch
 
 
-def _save_baseline(ctx: Context, repo: GitRepo, evaluation: Evaluation, record: RunRecord | None) -> None:
+def _save_baseline(
+    ctx: Context, repo: GitRepo, evaluation: Evaluation, record: RunRecord | None, folder: Path
+) -> None:
+    """The snapshot as `baseline.json` in the report folder (the `ci-artifact` store's file) and, when the
+    `git-notes` store is configured, as a note pushed with the predictions file next to it."""
+    config = evaluation.config
+    path = config.predictions.path if config.predictions else None
+    predictions = (
+        evaluation.head_tree.read_bytes(path) if path and evaluation.head_tree.exists(path) else None
+    )
+    eval_hash = evaluation.noise.eval_hash if evaluation.noise else None
     saved_at = datetime.now(UTC).isoformat(timespec="seconds")
     snapshot = dump_snapshot(
-        evaluation.head_sha, evaluation.metrics, evaluation.params, saved_at=saved_at, run=record
-    )
-    GitNotesStore(repo, ctx.console.warn).save(evaluation.head_sha, snapshot)
+        evaluation.head_sha, evaluation.metrics, evaluation.params,
+        saved_at=saved_at, run=record, eval_hash=eval_hash,
+    )  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "baseline.json").write_text(snapshot, encoding="utf-8")
+    if "git-notes" not in config.baseline.stores:
+        ctx.console.print(f"baseline for {evaluation.head_sha[:12]} written to {folder / 'baseline.json'}")
+        return
+    try:
+        GitNotesStore(repo, ctx.console.warn).save(evaluation.head_sha, snapshot, predictions, path)
+    except BaselineError as exc:
+        if "ci-artifact" not in config.baseline.stores:
+            raise
+        ctx.console.warn(f"{exc}; the ci-artifact copy ({folder / 'baseline.json'}) is the baseline")
+        return
     ctx.console.print(f"baseline saved for {evaluation.head_sha[:12]} (refs/notes/mlgate)")

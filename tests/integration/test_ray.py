@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -125,6 +128,26 @@ def test_timeout_stops_the_job_on_the_cluster_when_on_ray(
     job_id = run_record(project)["extra"]["ray_job_id"]
     assert ray_cluster.job(job_id)["status"] == "STOPPED"
     assert run_record(project)["timed_out"] is True
+
+
+def test_ctrl_c_stops_the_job_on_the_cluster_and_exits_130(
+    project: GitProject, ray_cluster: RayCluster
+) -> None:
+    commit(project, config(ray_cluster.url), "import time\nprint('sleeping', flush=True)\ntime.sleep(120)\n")
+    before = ray_cluster.job_ids()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlgate", "train"], cwd=project.root,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    log = project.root / ".mlgate" / "train.log"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (log.exists() and "sleeping" in log.read_text()):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    (job_id,) = ray_cluster.job_ids() - before
+    assert ray_cluster.job(job_id)["status"] == "STOPPED"
 
 
 def test_gpus_asked_of_a_cluster_without_any_fail_fast_before_submitting(

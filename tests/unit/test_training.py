@@ -144,3 +144,32 @@ def test_forge_tokens_never_reach_the_training_command(tmp_path: Path) -> None:
     spec = TrainSpec(f'{PY} -c "{script}"', tmp_path, env, 30.0, tmp_path / "train.log")
     record = SubprocessBackend().run(spec, console)
     assert record.log_tail == ("[] 1",)
+
+
+GPU_SCRIPT = """\
+import time, torch
+x = torch.empty(512 * 2**20, dtype=torch.uint8, device="cuda")  # 512 MiB on the GPU
+(x.float().sum()).item()
+time.sleep(4)  # long enough for the sampler to see the process (it needs a CUDA context first)
+print(torch.cuda.get_device_name(0), flush=True)
+"""
+
+
+def _cuda_torch() -> bool:
+    if shutil.which("nvidia-smi") is None or importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+@pytest.mark.skipif(not _cuda_torch(), reason="needs an NVIDIA GPU with nvidia-smi and a CUDA build of torch")
+def test_gpu_training_shows_the_gpu_model_and_peak_memory_when_a_gpu_is_there(tmp_path: Path) -> None:
+    (tmp_path / "gpu_train.py").write_text(GPU_SCRIPT)
+    record, _ = run(tmp_path, f"{PY} gpu_train.py", timeout=120)
+    assert record.ok, record.log_tail
+    assert record.gpu is not None
+    assert record.gpu.names
+    assert record.gpu.names[0] in record.log_tail[-1]
+    assert record.gpu.peak_memory_mib is not None
+    assert record.gpu.peak_memory_mib >= 512

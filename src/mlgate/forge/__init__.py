@@ -33,6 +33,24 @@ class UncertainWriteError(ForgeError):
     """A write that failed in a way that does not say whether the server stored it (5xx, reset, timeout)."""
 
 
+def request_error(
+    where: str,
+    what: str,
+    *,
+    status: int | None,
+    write: bool,
+    hint: str | None,
+    rate_limit_wait: float | None,
+    max_wait: float,
+) -> ForgeError:
+    """The error for a failed request: a write without a definite answer (no status, 5xx) is uncertain."""
+    if rate_limit_wait is not None:
+        what = f"rate limited, retry after {rate_limit_wait:.0f} s"
+        hint = f"mlgate waits at most {max_wait:g} s for a rate limit"
+    uncertain = write and (status is None or status >= 500)
+    return (UncertainWriteError if uncertain else ForgeError)(where, what, hint=hint)
+
+
 @dataclass(frozen=True)
 class Comment:
     """A comment on a PR/MR as the forge returned it; times are ISO-8601 UTC strings."""

@@ -23,7 +23,7 @@ from mlgate.forge import (
     GITLAB_COMMENT_LIMIT,
     Comment,
     StatusState,
-    UncertainWriteError,
+    request_error,
     truncate_description,
 )
 from mlgate.forge.ratelimit import RateLimitPolicy, call_with_capped_wait, parse_retry_after, seconds_until
@@ -243,14 +243,11 @@ class GitLabForge:
 
     def _error(self, action: str, exc: Exception, *, write: bool) -> ForgeError:
         status: int | None = getattr(exc, "response_code", None)
-        wait = self._rate_limit_wait(exc)
-        what, hint = _describe(exc), _HINTS.get(status or 0)
-        if wait is not None:
-            what = f"rate limited, retry after {wait:.0f} s"
-            hint = f"mlgate waits at most {self._policy.max_wait:g} s for a rate limit"
-        uncertain = write and (status is None or status >= 500)
-        error = UncertainWriteError if uncertain else ForgeError
-        return error(f"GitLab {self._project_name}", self._masker.mask(f"{action}: {what}"), hint=hint)
+        return request_error(
+            f"GitLab {self._project_name}", self._masker.mask(f"{action}: {_describe(exc)}"),
+            status=status, write=write, hint=_HINTS.get(status or 0),
+            rate_limit_wait=self._rate_limit_wait(exc), max_wait=self._policy.max_wait,
+        )  # fmt: skip
 
 
 def neutralize_quick_actions(body: str) -> str:

@@ -85,18 +85,20 @@ def evaluate_checkout(
     strict: bool = False,
     ci: CiContext | None = None,
     env: Mapping[str, str] | None = None,
+    without_metrics: bool = False,
 ) -> Evaluation:
     """Compare the work tree (or commit `rev`) with the baseline at `base` (default: the merge-base).
 
     `ci` and `env` let the `ci-artifact` and `retrain` stores reach the forge and run the training; without
-    them those stores are skipped.
+    them those stores are skipped. `without_metrics`: the head has none (a crashed training), so the
+    report can still say what the baseline was and why the run failed.
     """
     from mlgate.metrics import load_metrics, load_params
 
     config = loaded.config
     head_sha = repo.resolve(rev) if rev else repo.head()
     head_tree: FileTree = GitTree(repo.root, head_sha) if rev else WorkTree(repo.root)
-    metrics = load_metrics(head_tree, config.metrics)
+    metrics = MetricSet() if without_metrics else load_metrics(head_tree, config.metrics)
     for warning in metrics.warnings:
         console.warn(warning)
     params = load_params(head_tree, config.params)

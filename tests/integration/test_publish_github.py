@@ -3,6 +3,7 @@ one status, the job summary and step outputs; publishing failures stay warnings;
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from tests.conftest import CliRunner
@@ -135,3 +136,20 @@ def test_canary_token_appears_nowhere_when_a_param_and_a_failure_carry_it(
 
 def _written_by_mlgate(path: Path) -> bool:
     return path.is_file() and ".git" not in path.parts and path.name != "params.yaml"
+
+
+def test_crashed_training_still_posts_why_and_fails_the_status(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    setup_project(project, cli)
+    config = (project.root / ".mlgate.yml").read_text() + f"train:\n  command: {sys.executable} crash.py\n"
+    project.git("rm", "-q", "metrics.json")
+    crash = "import sys\nprint('CUDA error: device lost', flush=True)\nsys.exit(3)\n"
+    pr_sha = project.commit("crashing model", **{".mlgate.yml": config, "crash_dot_py": crash})
+    result = cli("run", env=github_env(fake_forge, tmp_path, pr_sha))
+    assert result.code == 3, result.err
+    comments = _bot_comments(fake_forge)
+    assert len(comments) == 1
+    assert "CUDA error: device lost" in str(comments[0]["body"])
+    statuses = fake_forge.github.repos[GITHUB_REPO].statuses
+    assert [s["state"] for s in statuses] == ["failure"]

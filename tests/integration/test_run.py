@@ -100,3 +100,12 @@ def test_no_train_gates_existing_metrics(project: GitProject, cli: CliRunner) ->
     result = cli("run", "--no-train", "--save-baseline", "never")
     assert result.code == 0, result.err
     assert "no_baseline" in result.out
+
+
+def test_crash_that_wrote_no_metrics_still_reports_why(project: GitProject, cli: CliRunner) -> None:
+    _main(project)
+    result = cli("run", env={"CRASH": "1"})
+    assert result.code == 3
+    assert "training exited with code 3" in result.err
+    report = (project.root / "mlgate-report" / "report.md").read_text()
+    assert "out of cheese" in report, "the report of a crashed run carries the log tail"

@@ -71,8 +71,13 @@ def run(ctx: Context) -> ExitCode:
         )
     except MetricsError as exc:
         if record is not None and not record.ok:
+            # NOTE: a failed run still tells the PR why: publish a report of the failure and the log tail.
+            evaluation = evaluate_checkout(
+                repo, loaded, ctx.console, base=ctx.flag("base"), ci=ci, env=ctx.env, without_metrics=True
+            )
+            publish_evaluation(ctx, ci, evaluation, record)
             raise TrainingError(
-                "train.command", describe_failure(record), hint=f"log: {record.log_path}"
+                "train.command", describe_failure(record), hint=f"report: {folder / 'report.md'}"
             ) from None
         if record is not None:
             raise TrainingError(

@@ -57,6 +57,16 @@ class Publication:
     report_id: str = "default"
     failed_run: bool = False
     acceptances: tuple[Acceptance, ...] = ()  # for this head SHA; stored at the end of the sticky comment
+    workspace: Path | None = None  # the checkout: `report-path` is given relative to it
+
+    @property
+    def report_path(self) -> str:
+        """report.md relative to the checkout when inside it: a container action's own path means nothing
+        to the steps after it, the relative one does."""
+        path = self.folder / "report.md"
+        if self.workspace is not None and path.is_relative_to(self.workspace):
+            return path.relative_to(self.workspace).as_posix()
+        return str(path)
 
 
 @dataclass
@@ -157,7 +167,7 @@ class _Publish:
             self.step("job summary", self.summary, local=True)
         if self.ci.output is not None:
             path = self.ci.output
-            outputs = {"verdict": self.verdict, "report-path": str(self.pub.folder / "report.md")}
+            outputs = {"verdict": self.verdict, "report-path": self.pub.report_path}
             self.step("step outputs", lambda: github_actions.write_outputs(path, outputs), local=True)
         if self.ci.provider == "github-actions":
             self.annotate()

@@ -36,7 +36,7 @@ def test_pr_run_posts_one_comment_one_status_outputs_and_summary_when_run_in_act
     assert "1 regression (acc)" in statuses[0]["description"]
     outputs = read_outputs(tmp_path / "output.txt")
     assert outputs["verdict"] == "fail"
-    assert outputs["report-path"].endswith("mlgate-report/report.md")
+    assert outputs["report-path"] == "mlgate-report/report.md", "relative to the workspace"
     assert outputs["comment-url"].endswith(f"/octo/demo/pull/5#issuecomment-{comments[0]['id']}")
     assert statuses[0]["target_url"] == outputs["comment-url"]
     summary = (tmp_path / "summary.md").read_text()

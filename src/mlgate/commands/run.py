@@ -133,6 +133,7 @@ def publish_evaluation(
         template=publication_template(evaluation.config, evaluation.repo.root),
         failed_run=record is not None and not record.ok,
         acceptances=records,
+        workspace=evaluation.repo.root,
     )
     result = publish(
         pub, evaluation.gate, ci, forge, evaluation.config, ctx.console, deadline_s=ctx.args.publish_deadline

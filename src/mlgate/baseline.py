@@ -243,9 +243,10 @@ class GitNotesStore:
 class CiArtifactStore:
     """The snapshot file (`baseline.json`) that the default branch's successful CI run uploaded.
 
-    `mlgate baseline save --to-file baseline.json` writes it; the workflow uploads it (GitHub: an artifact
-    named `mlgate-baseline`; GitLab: an artifact of job `mlgate`). A snapshot made on another commit than
-    the one asked for is not used for it.
+    GitHub: `mlgate baseline save --to-file baseline.json` writes it and the workflow uploads it as the
+    artifact `mlgate-baseline`. GitLab: the template's `mlgate:baseline` job keeps
+    `mlgate-report/baseline.json`, which `mlgate run` writes on the default branch. A snapshot made on
+    another commit than the one asked for is not used for it.
     """
 
     name = "ci-artifact"
@@ -260,25 +261,28 @@ class CiArtifactStore:
         warn: Warn,
         *,
         artifact: str | None = None,
-        path: str = "baseline.json",
+        path: str | None = None,
         job_token: bool = False,
         timeout: float | None = None,
     ) -> None:
-        """`artifact`: the GitHub artifact's name (default `mlgate-baseline`) or the GitLab job's (`mlgate`);
-        `path`: the file in it; `job_token`: a GitLab CI_JOB_TOKEN (sent as JOB-TOKEN)."""
+        """`artifact`: the GitHub artifact's name (default `mlgate-baseline`) or the GitLab job's
+        (`mlgate:baseline`, as in templates/gitlab/mlgate.gitlab-ci.yml); `path`: the file in it (default
+        `baseline.json` on GitHub, `mlgate-report/baseline.json` on GitLab); `job_token`: a GitLab
+        CI_JOB_TOKEN (sent as JOB-TOKEN)."""
         from mlgate.artifacts import TIMEOUT_S, ArtifactClient, GitHubArtifacts, GitLabArtifacts
 
         seconds = timeout or TIMEOUT_S
         self.client: ArtifactClient
         if forge == "github":
             name = artifact or "mlgate-baseline"
+            member = path or "baseline.json"
             self.client = GitHubArtifacts(
-                api_url, repo, token, branch, warn, name=name, member=path, timeout=seconds
+                api_url, repo, token, branch, warn, name=name, member=member, timeout=seconds
             )
         else:
-            job = artifact or "mlgate"
+            job, file = artifact or "mlgate:baseline", path or "mlgate-report/baseline.json"
             self.client = GitLabArtifacts(
-                api_url, repo, token, branch, warn, job=job, path=path, job_token=job_token, timeout=seconds
+                api_url, repo, token, branch, warn, job=job, path=file, job_token=job_token, timeout=seconds
             )
         self.warn = warn
 

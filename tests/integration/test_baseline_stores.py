@@ -192,7 +192,7 @@ def test_gitlab_job_artifact_is_the_baseline_for_the_commit_it_was_made_on(
     project: GitProject, cli: CliRunner, fake_ci: FakeCi
 ) -> None:
     sha, snapshot = _snapshot(project, cli, 0.8)
-    route = "/projects/grp%2Fmodel/jobs/artifacts/main/raw/baseline.json?job=mlgate"
+    route = "/projects/grp%2Fmodel/jobs/artifacts/main/raw/mlgate-report/baseline.json?job=mlgate%3Abaseline"
     fake_ci.routes[route] = Route(200, snapshot)
     later = project.commit("later")
     warnings: list[str] = []
@@ -211,7 +211,10 @@ def test_gitlab_job_token_is_sent_as_job_token_when_the_ci_job_token_is_used(fak
     store = CiArtifactStore("gitlab", fake_ci.url, "7", "job-tok", "main", warnings.append, job_token=True)
     assert store.load("a" * 40) is None
     assert fake_ci.log == [
-        ("/projects/7/jobs/artifacts/main/raw/baseline.json?job=mlgate", {"JOB-TOKEN": "job-tok"})
+        (
+            "/projects/7/jobs/artifacts/main/raw/mlgate-report/baseline.json?job=mlgate%3Abaseline",
+            {"JOB-TOKEN": "job-tok"},
+        )
     ]
 
 

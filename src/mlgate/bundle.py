@@ -6,6 +6,7 @@ unreadable is skipped with a warning: plots explain a verdict, they never change
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from mlgate.console import Console
 from mlgate.errors import MetricsError
 from mlgate.model import PlotImage, Predictions, RunRecord
 from mlgate.pipeline import Evaluation
+from mlgate.plotworker import Pending, PlotWorker
 from mlgate.tree import FileTree, WorkTree
 
 if TYPE_CHECKING:
@@ -43,12 +45,14 @@ def write_bundle(
     *,
     run: RunRecord | None = None,
     banners: Sequence[str] = (),
+    plotter: PlotWorker | None = None,
 ) -> Bundle:
-    """Render plots and both report files into `folder`."""
-    from mlgate.report import render_html, render_markdown
-
+    """Render plots (in `plotter`'s warm process when given) and both report files into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    plots = tuple(render_plots(evaluation, folder, console))
+    collect = submit_plots(evaluation, folder, console, plotter or PlotWorker.inline())
+    from mlgate.report import render_html, render_markdown  # imported while the worker draws
+
+    plots = tuple(collect())
     inp = report_input(evaluation, plots, run=run, banners=banners, console=console)
     template = _template_path(evaluation)
     markdown = render_markdown(inp, image_urls={p.path: p.path.name for p in plots}, template=template)
@@ -94,24 +98,47 @@ def _template_path(evaluation: Evaluation) -> Path | None:
     return path if path.is_absolute() else evaluation.repo.root / path
 
 
-def render_plots(evaluation: Evaluation, folder: Path, console: Console) -> list[PlotImage]:
-    """Each configured plot, in config order; failures become warnings."""
-    images: list[PlotImage] = []
-    sources = _PlotSources(evaluation, console)
+Drawn = Callable[[], list[PlotImage]]  # waits for one configured plot's images
+
+
+def submit_plots(
+    evaluation: Evaluation, folder: Path, console: Console, plotter: PlotWorker
+) -> Callable[[], list[PlotImage]]:
+    """Send each configured plot to `plotter`; the function returned collects them in config order.
+
+    A plot whose data is missing or unreadable becomes a warning when collected.
+    """
+    sources = _PlotSources(evaluation, console, plotter)
+    jobs: list[tuple[int, PlotSpec, Drawn]] = []
     for index, spec in enumerate(evaluation.config.plots):
         try:
-            images += _render_one(spec, sources, folder)
+            jobs.append((index, spec, _submit_one(spec, sources, folder)))
         except MetricsError as exc:
-            console.warn(f"plots[{index}] ({spec.kind}) skipped: {exc}")
-    return images
+            jobs.append((index, spec, functools.partial(_reraise, exc)))
+
+    def collect() -> list[PlotImage]:
+        images: list[PlotImage] = []
+        for index, spec, drawn in jobs:
+            try:
+                images += drawn()
+            except MetricsError as exc:
+                console.warn(f"plots[{index}] ({spec.kind}) skipped: {exc}")
+        return images
+
+    return collect
+
+
+def _reraise(exc: MetricsError) -> list[PlotImage]:
+    raise exc
 
 
 class _PlotSources:
     """Lazily loaded inputs of the plots: head and base predictions, histories, the gate's rows."""
 
-    def __init__(self, evaluation: Evaluation, console: Console) -> None:
+    def __init__(self, evaluation: Evaluation, console: Console, plotter: PlotWorker) -> None:
         self.evaluation = evaluation
         self.console = console
+        self.submit = plotter.submit
         self._preds: dict[str, Predictions | None] = {}
 
     @property
@@ -142,11 +169,11 @@ class _PlotSources:
         return load_predictions(tree, cfg)
 
 
-def _render_one(spec: PlotSpec, sources: _PlotSources, folder: Path) -> list[PlotImage]:
+def _submit_one(spec: PlotSpec, sources: _PlotSources, folder: Path) -> Drawn:
     from mlgate import plots
 
     if isinstance(spec, CurvePlot):
-        return [_curve(spec, sources, folder)]
+        return _one(_curve(spec, sources, folder))
     if isinstance(spec, PredictionPlot):
         draw: dict[str, Callable[..., PlotImage]] = {
             "confusion": plots.plot_confusion, "roc": plots.plot_roc, "pr": plots.plot_pr,
@@ -155,10 +182,10 @@ def _render_one(spec: PlotSpec, sources: _PlotSources, folder: Path) -> list[Plo
         assert head is not None
         base = sources.predictions("base")
         if spec.title:
-            return [draw[spec.kind](head, folder, base, title=spec.title)]
-        return [draw[spec.kind](head, folder, base)]
+            return _one(sources.submit(draw[spec.kind], head, folder, base, title=spec.title))
+        return _one(sources.submit(draw[spec.kind], head, folder, base))
     if isinstance(spec, BarsPlot):
-        return [_bars(spec, sources, folder)]
+        return _one(_bars(spec, sources, folder))
     assert isinstance(spec, ImagePlot)
     root = sources.evaluation.repo.root
     if not isinstance(sources.evaluation.head_tree, WorkTree):
@@ -167,10 +194,14 @@ def _render_one(spec: PlotSpec, sources: _PlotSources, folder: Path) -> list[Plo
     found = plots.collect_images(root, spec.path, folder, notes=notes)
     for note in notes:
         sources.console.warn(note)
-    return found
+    return lambda: found
 
 
-def _curve(spec: CurvePlot, sources: _PlotSources, folder: Path) -> PlotImage:
+def _one(pending: Pending[PlotImage]) -> Drawn:
+    return lambda: [pending.result()]
+
+
+def _curve(spec: CurvePlot, sources: _PlotSources, folder: Path) -> Pending[PlotImage]:
     from mlgate.metrics import load_history
     from mlgate.plots import plot_curve
 
@@ -180,10 +211,10 @@ def _curve(spec: CurvePlot, sources: _PlotSources, folder: Path) -> PlotImage:
         load_history(base_tree, spec.path) if base_tree is not None and base_tree.exists(spec.path) else None
     )
     title = spec.title or f"Training curves ({spec.path})"
-    return plot_curve(title, head, base, spec.x, spec.y, folder, source=spec.path)
+    return sources.submit(plot_curve, title, head, base, spec.x, spec.y, folder, source=spec.path)
 
 
-def _bars(spec: BarsPlot, sources: _PlotSources, folder: Path) -> PlotImage:
+def _bars(spec: BarsPlot, sources: _PlotSources, folder: Path) -> Pending[PlotImage]:
     import fnmatch
 
     from mlgate.plots import plot_bars
@@ -200,4 +231,6 @@ def _bars(spec: BarsPlot, sources: _PlotSources, folder: Path) -> PlotImage:
         rows.append((result.name, base, head))
     if not rows:
         raise MetricsError("plots bars", "no gated metric to draw")
-    return plot_bars(rows, folder, title=spec.title) if spec.title else plot_bars(rows, folder)
+    if spec.title:
+        return sources.submit(plot_bars, rows, folder, title=spec.title)
+    return sources.submit(plot_bars, rows, folder)

@@ -366,6 +366,20 @@ def _render(
     return path
 
 
+def warm() -> None:
+    """Load matplotlib, the Agg canvas and the report font, so the first real plot draws at full speed."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    _glyphs()
+    fig = Figure(figsize=(1, 1), dpi=20)
+    FigureCanvasAgg(fig)
+    fig.text(0.5, 0.5, _plain("warm"), family=FONT)
+    fig.savefig(io.BytesIO(), format="png")
+
+
 def _file_name(title: str) -> str:
     """A stable, safe file name: a slug of the title plus a digest of it, so two titles never share one."""
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48].strip("-") or "plot"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.console import Console
 from mlgate.errors import ExitCode
+from mlgate.plotworker import PlotWorker
 
 if TYPE_CHECKING:
     from mlgate.pipeline import Evaluation
@@ -17,12 +18,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Context:
-    """One invocation: parsed arguments, the environment (as a Mapping), working directory, console."""
+    """One invocation: parsed arguments, environment (a Mapping), working directory, console, plotter."""
 
     args: argparse.Namespace
     env: Mapping[str, str]
     cwd: Path
     console: Console
+    plotter: PlotWorker = field(default_factory=PlotWorker.inline)  # draws the plots (cli.py starts it)
 
     def flag(self, name: str, default: Any = None) -> Any:
         return getattr(self.args, name, default)

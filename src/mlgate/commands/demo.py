@@ -64,7 +64,7 @@ def run(ctx: Context) -> ExitCode:
     console.info("mlgate demo: [3/3] gating the PR against main's baseline at the merge-base")
     loaded = load_effective_config(root, None, {})
     evaluation = evaluate_checkout(repo, loaded, console, strict=bool(ctx.flag("strict")))
-    bundle = write_bundle(evaluation, root / "mlgate-report", console, run=record)
+    bundle = write_bundle(evaluation, root / "mlgate-report", console, run=record, plotter=ctx.plotter)
     comment = root / "mlgate-report" / "comment.md"
     comment.write_text(bundle.markdown, encoding="utf-8")
     _summary(ctx.console, evaluation, bundle.markdown_path, bundle.html_path, comment)

@@ -119,7 +119,7 @@ def publish_evaluation(
     forge = open_forge(ci, dry_run=bool(ctx.flag("dry_run")), folder=folder)
     records = tuple(_acceptances(ctx, ci, forge, evaluation) if acceptances is None else acceptances)
     banners = acceptance_banners(records)
-    bundle = write_bundle(evaluation, folder, ctx.console, run=record, banners=banners)
+    bundle = write_bundle(evaluation, folder, ctx.console, run=record, banners=banners, plotter=ctx.plotter)
     _mask_files(ctx, bundle)
     _print_summary(ctx, evaluation, bundle)
     if ci.read_only_token:

@@ -1,0 +1,188 @@
+"""The plot worker: a forked process that loads matplotlib while the parent evaluates, then renders the plots.
+
+Importing matplotlib and drawing its first text costs about 0.7 s on a 2-core runner, more than everything
+else in a local report. `PlotWorker.start()` forks when a command begins, before the config is read; the child
+imports matplotlib, warms the font cache and waits for work, so by the time the parent has loaded the config,
+read git, compared and gated, the plotting library is ready on the other core. `call(plots.plot_curve, …)`
+then runs the plot in the child and returns its `PlotImage`.
+
+The worker only ever saves time, it never changes a result: where it cannot start (no `fork`, or other
+threads are running) or stops working (it died, a message would not pickle), the parent draws the plot itself.
+A plot's own bad input (`MetricsError`, `ConfigError`) comes back as the same error, so the report's
+"plot skipped" warnings read the same either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import pickle
+import signal
+import struct
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, ParamSpec, TypeVar
+
+from mlgate.errors import ConfigError, MetricsError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_HEADER = struct.Struct("!Q")
+_ERRORS: dict[str, type[MetricsError] | type[ConfigError]] = {"metrics": MetricsError, "config": ConfigError}
+
+
+class PlotWorker:
+    """Runs plot functions in a pre-warmed child process; falls back to the caller's process."""
+
+    def __init__(self, pid: int | None, jobs: int | None, results: int | None) -> None:
+        self._pid, self._jobs, self._results = pid, jobs, results
+        self._sent: list[bool] = []  # per job: whether it went to the worker
+        self._answers: list[tuple[str, Any]] = []
+
+    @classmethod
+    def inline(cls) -> PlotWorker:
+        """A worker that draws in the caller's process."""
+        return cls(None, None, None)
+
+    @classmethod
+    def start(cls, warm: Callable[[], object]) -> PlotWorker:
+        """Fork the worker now, if this process may fork, and run `warm` in it; else one that draws here."""
+        # NOTE: fork only while single-threaded: a lock that another thread holds at the fork stays held
+        # in the child for ever (the reason Python 3.12 warns on fork in a threaded process, gh-100228).
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return cls.inline()
+        jobs_r, jobs_w = os.pipe()
+        results_r, results_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; its behaviour is checked through the parent
+            os.close(jobs_w)
+            os.close(results_r)
+            _serve(warm, jobs_r, results_w)
+        os.close(jobs_r)
+        os.close(results_w)
+        return cls(pid, jobs_w, results_r)
+
+    @property
+    def forked(self) -> bool:
+        """True while a live child does the drawing."""
+        return self._pid is not None
+
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(*args, **kwargs)`, run in the worker when there is one (fn must be a module-level function)."""
+        return self.submit(fn, *args, **kwargs).result()
+
+    def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Pending[T]:
+        """Send `fn(*args, **kwargs)` to the worker now; its `result()` waits for it (in submission order)."""
+        pending = Pending(self, len(self._sent), functools.partial(fn, *args, **kwargs))
+        if self._jobs is not None:
+            try:
+                _send(self._jobs, (fn, args, kwargs))
+            except (OSError, pickle.PickleError, AttributeError, TypeError):
+                self.close()
+        self._sent.append(self._jobs is not None)
+        return pending
+
+    def _answer(self, index: int) -> tuple[str, Any]:
+        """The worker's answer to job `index` ("local" when the job must run here instead)."""
+        if not self._sent[index]:
+            return "local", None
+        while len(self._answers) <= index and self._results is not None:
+            try:
+                self._answers.append(_receive(self._results))
+            except (OSError, EOFError, pickle.PickleError, AttributeError, TypeError):
+                self.close()
+        return self._answers[index] if index < len(self._answers) else ("local", None)
+
+    def close(self) -> None:
+        """Stop the worker and reap it; safe to call twice."""
+        pid, self._pid = self._pid, None
+        for fd in (self._jobs, self._results):
+            if fd is not None:
+                os.close(fd)
+        self._jobs = self._results = None
+        if pid is None:
+            return
+        # NOTE: every answer the parent will use has been read by now, so the child holds nothing of value.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+    def __enter__(self) -> PlotWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Pending(Generic[T]):
+    """One submitted plot: `result()` returns it, or raises the plot's own MetricsError or ConfigError."""
+
+    def __init__(self, worker: PlotWorker, index: int, here: Callable[[], T]) -> None:
+        self._worker, self._index, self._here = worker, index, here
+
+    def result(self) -> T:
+        status, payload = self._worker._answer(self._index)
+        if status == "ok":
+            return payload  # type: ignore[no-any-return]
+        if status in _ERRORS:
+            raise _ERRORS[status](*payload)
+        # "local": no worker, or it stopped; "bug": draw here, so the bug surfaces with its traceback
+        return self._here()
+
+
+def _serve(warm: Callable[[], object], jobs: int, results: int) -> None:  # pragma: no cover - the child
+    """The child's life: warm up (import matplotlib), then answer jobs until the parent closes the pipe."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        warm()
+        while True:
+            try:
+                fn, args, kwargs = _receive(jobs)
+            except EOFError:
+                break
+            _send(results, _answer(fn, args, kwargs))
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)  # never run the parent's cleanup (atexit, buffered output) in the child
+
+
+def _answer(fn: Callable[..., Any], args: Any, kwargs: Any) -> tuple[str, Any]:  # pragma: no cover - child
+    try:
+        return "ok", fn(*args, **kwargs)
+    except MetricsError as exc:
+        return "metrics", (exc.where, exc.what)
+    except ConfigError as exc:
+        return "config", (exc.where, exc.what)
+    except Exception as exc:
+        return "bug", repr(exc)
+
+
+def _send(fd: int, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _receive(fd: int) -> Any:
+    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+    return pickle.loads(_read_exactly(fd, size))
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the plot worker's pipe closed")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+__all__ = ["Pending", "PlotWorker"]

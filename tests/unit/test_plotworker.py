@@ -1,0 +1,129 @@
+"""The plot worker: plots drawn in a forked, pre-warmed child come back as if drawn here."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlgate import plots
+from mlgate.errors import MetricsError
+from mlgate.plotworker import PlotWorker
+from tests.gitproject import GitProject
+
+ROWS = [("eval.accuracy", 0.81, 0.84), ("eval.f1", 0.70, 0.69)]
+
+
+def where_am_i() -> int:
+    return os.getpid()
+
+
+def bad_history(path: str) -> None:
+    raise MetricsError(path, "no column `val_loss`")
+
+
+def buggy() -> None:
+    raise ValueError("a bug in a plot function")
+
+
+@pytest.fixture
+def worker() -> Iterator[PlotWorker]:
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this test process: the worker would not fork")
+    with PlotWorker.start(plots.warm) as started:
+        yield started
+
+
+def test_plot_is_drawn_in_the_child_and_matches_an_in_process_render_when_forked(
+    worker: PlotWorker, tmp_path: Path
+) -> None:
+    assert worker.forked
+    assert worker.call(where_am_i) != os.getpid()
+    there = worker.call(plots.plot_bars, ROWS, tmp_path / "worker")
+    here = plots.plot_bars(ROWS, tmp_path / "here")
+    assert there.path.parent == tmp_path / "worker"
+    assert there.path.read_bytes() == here.path.read_bytes()
+    assert (there.title, there.alt) == (here.title, here.alt)
+
+
+def test_submitted_plots_come_back_in_order_when_several_are_in_flight(
+    worker: PlotWorker, tmp_path: Path
+) -> None:
+    first = worker.submit(plots.plot_bars, ROWS, tmp_path, title="first")
+    second = worker.submit(plots.plot_bars, ROWS[:1], tmp_path, title="second")
+    assert second.result().title == "second"
+    assert first.result().title == "first"
+
+
+def test_bad_plot_data_raises_the_same_metrics_error_when_drawn_in_the_child(worker: PlotWorker) -> None:
+    with pytest.raises(MetricsError) as caught:
+        worker.call(bad_history, "logs/history.csv")
+    assert (caught.value.where, caught.value.what) == ("logs/history.csv", "no column `val_loss`")
+
+
+def test_a_bug_surfaces_here_with_its_own_exception_when_the_child_hits_it(worker: PlotWorker) -> None:
+    with pytest.raises(ValueError, match="a bug in a plot function"):
+        worker.call(buggy)
+
+
+def test_plots_are_drawn_here_when_the_child_died(worker: PlotWorker) -> None:
+    child = worker.call(where_am_i)
+    os.kill(child, signal.SIGKILL)
+    assert worker.call(where_am_i) == os.getpid()
+    assert not worker.forked
+
+
+def test_close_reaps_the_child_when_it_never_got_work() -> None:
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this test process: the worker would not fork")
+    worker = PlotWorker.start(plots.warm)
+    pid = worker.call(where_am_i)
+    worker.close()
+    worker.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_nothing_is_forked_when_another_thread_runs() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        worker = PlotWorker.start(plots.warm)
+        assert not worker.forked
+        assert worker.call(where_am_i) == os.getpid()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_report_preview_from_the_command_line_has_both_plots_when_the_worker_draws(
+    project: GitProject,
+) -> None:
+    history = "epoch,loss\n" + "".join(f"{e},{1 / (e + 1)}\n" for e in range(50))
+    config = (
+        "metrics: [metrics.json]\ngates:\n  - {metric: acc, abs: 0.01}\nplots:\n"
+        "  - {kind: curve, path: history.csv, x: epoch, y: [loss]}\n  - {kind: bars}\n"
+        "  - {kind: curve, path: missing.csv}\n"
+    )
+    project.commit("base", **{"metrics.json": {"acc": 0.8}, "history.csv": history, ".mlgate.yml": config})
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.82})
+    done = subprocess.run(
+        [sys.executable, "-m", "mlgate", "report", "--preview", "-o", "out"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "plots[2] (curve) skipped: missing.csv" in done.stderr
+    assert len(list((project.root / "out").glob("*.png"))) == 2
+    html = (project.root / "out" / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 2

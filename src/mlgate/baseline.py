@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -328,15 +326,8 @@ class RetrainStore:
         if self._tried or not self.config.train.command:
             return None
         self._tried = True
-        folder = Path(tempfile.mkdtemp(prefix="mlgate-retrain-"))
-        tree = folder / "tree"
-        try:
-            self.repo.git("worktree", "add", "--detach", "--quiet", str(tree), sha)
-            return self._train(sha, tree)
-        finally:
-            self.repo.try_git("worktree", "remove", "--force", str(tree))
-            shutil.rmtree(folder, ignore_errors=True)
-            self.repo.try_git("worktree", "prune")
+        with self.repo.temporary_worktree(sha, "mlgate-retrain-") as tree:
+            return self._train(sha, tree.root)
 
     def _train(self, sha: str, tree: Path) -> Baseline | None:
         from mlgate.metrics import load_metrics, load_params

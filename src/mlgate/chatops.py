@@ -4,8 +4,9 @@ a GitHub `issue_comment` run, with reactions as feedback (👀 picked up, 🚀 d
 
 Only the comment's first non-blank line is a command: a quoted line (`> /mlgate accept`), a fenced or
 indented code block, or `/mlgate` later in the text is not. The rest of the comment is free text (the
-reason of an accept). Nothing runs before the author is authorized, and no PR code is ever run here: the
-PR head's committed files are read from git (GitTree), with the checked-out base branch's configuration.
+reason of an accept). Nothing runs before the author is authorized. `explain` and `accept` read the PR
+head's committed files from git (GitTree), with the checked-out base branch's configuration; `/mlgate run`
+(chatrun.py) trains a same-repository PR head in a temporary worktree, and never a fork's.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from mlgate.errors import ExitCode, ForgeError, MlgateError
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from mlgate.config import Config, LoadedConfig
     from mlgate.forge import ChatForge, PullInfo
     from mlgate.gitrepo import GitRepo
+    from mlgate.model import RunRecord
     from mlgate.pipeline import Evaluation
 
 Kind = Literal["run", "explain", "accept", "help", "unknown"]
@@ -36,7 +39,7 @@ _COMMAND = re.compile(r"/mlgate(?:\s+(?P<rest>.*))?", re.IGNORECASE)
 HELP = """\
 mlgate commands (the first line of a PR comment; users with write access):
 
-- `/mlgate run`: gate the PR's current head again, as a `pull_request` run would
+- `/mlgate run`: run the PR gate again on the PR's current head (training it), as a `pull_request` run would
 - `/mlgate explain METRIC`: why METRIC passed or failed on the current head
 - `/mlgate accept [METRIC…] [: reason]`: accept the current regressions (all, or those named) for this head \
 commit; a new push is gated afresh
@@ -102,10 +105,10 @@ def is_authorized(
 
     try:
         role = forge.permission_of(event.author)
-    except PermissionUnknownError:
+    except PermissionUnknownError as exc:
         trusted = event.association in TRUSTED_ASSOCIATIONS
         warn(
-            f"the token cannot read @{event.author}'s permission (HTTP 403): falling back to "
+            f"{exc.what}: falling back to "
             f"author_association {event.association} ({'trusted' if trusted else 'not trusted'})"
         )
         return trusted
@@ -116,7 +119,7 @@ def is_authorized(
 
 
 @dataclass
-class _Session:
+class ChatSession:
     """One handled comment: where it came from, the PR as the API tells it, and what we can do there."""
 
     ctx: Context
@@ -138,49 +141,94 @@ class _Session:
         assert self.pull is not None
         return self.pull
 
-    def evaluate(self) -> Evaluation:
-        """The gate of the PR head's committed files (read from git, never run) against its baseline."""
-        from mlgate.errors import GitError
-        from mlgate.pipeline import evaluate_checkout
+    @property
+    def target(self) -> CiContext:
+        """The CI context as a `pull_request` run of the PR head would have it."""
+        pull = self.head()
+        return replace(self.ci, head_sha=pull.head_sha, number=pull.number, fork=False)
 
-        sha = self.head().head_sha
-        try:
-            return evaluate_checkout(self.repo, self.loaded, self.ctx.console, rev=sha)
-        except GitError:
+    def fetch_head(self) -> None:
+        """Make the PR head's commit present (the clone may be shallow, or lack the PR's objects)."""
+        pull = self.head()
+        if not self.repo.fetch_commit(pull.head_sha, f"refs/pull/{pull.number}/head"):
             raise CommandFailedError(
                 "/mlgate",
-                f"the PR head {sha[:12]} is not in this job's clone: fetch it first "
-                f"(`git fetch origin refs/pull/{self.event.number}/head`)",
-            ) from None
+                f"the PR head {pull.head_sha[:12]} is not in this job's clone and cannot be fetched from "
+                f"origin (`git fetch origin refs/pull/{pull.number}/head`); push again or re-run the job",
+            )
+
+    def evaluate(self) -> Evaluation:
+        """The gate of the PR head's committed files (read from git, never run) against its baseline."""
+        from mlgate.pipeline import evaluate_checkout
+
+        self.fetch_head()
+        return evaluate_checkout(self.repo, self.loaded, self.ctx.console, rev=self.head().head_sha)
+
+    def publish(
+        self, evaluation: Evaluation, records: tuple[Acceptance, ...], run: RunRecord | None = None
+    ) -> None:
+        """The report, sticky comment and status for the PR head; a publishing problem fails the command,
+        unless the run itself failed (its own error is the one to tell)."""
+        from mlgate.commands.run import publish_evaluation
+
+        problems = publish_evaluation(
+            self.ctx, self.target, evaluation, run, acceptances=records, forge=self.forge, root=self.repo.root
+        )
+        if problems and (run is None or run.ok):
+            raise CommandFailedError("/mlgate", problems[0])
 
 
 def handle_comment(ctx: Context, ci: CiContext, repo: GitRepo, loaded: LoadedConfig) -> ExitCode:
     """`mlgate run` on a GitHub `issue_comment` event: exit 0 unless the comment's own run failed."""
+    from mlgate.commands.publish import print_forge_files
+    from mlgate.publishing import PublishResult
+
+    found = _command_of(ctx, loaded)
+    if found is None:
+        return ExitCode.OK
+    event, command = found
+    session = ChatSession(ctx, ci, repo, loaded, _open_chat_forge(ctx, ci, repo), event)
+    try:
+        return _handle(session, command)
+    finally:
+        print_forge_files(ctx, session.forge, PublishResult())
+
+
+def _command_of(ctx: Context, loaded: LoadedConfig) -> tuple[CommentEvent, Command] | None:
+    """The new PR comment and its command; None (said on the console) when there is nothing to do."""
     from mlgate.ci.github_actions import comment_event
 
     event = comment_event(ctx.env)
     if event is None or event.action != "created":
         ctx.console.info("issue_comment: not a new comment on a pull request: nothing to do")
-        return ExitCode.OK
+        return None
     command = parse_command(event.body)
     if command is None or not loaded.config.chatops.enabled:
         ctx.console.info("issue_comment: not an /mlgate command" if command is None else "chatops disabled")
-        return ExitCode.OK
-    session = _Session(ctx, ci, repo, loaded, _open_chat_forge(ci, repo), event)
-    return _handle(session, command)
+        return None
+    return event, command
 
 
-def _open_chat_forge(ci: CiContext, repo: GitRepo) -> ChatForge:
+def _open_chat_forge(ctx: Context, ci: CiContext, repo: GitRepo) -> ChatForge:
+    """The forge that answers; under --dry-run one that reads from it (when there is a token) and writes
+    every answer to files in the report folder's `dry-run/`."""
     from mlgate.forge import ChatForge
     from mlgate.publishing import GITHUB_TOKEN_HINT, open_forge
 
-    forge = open_forge(ci, dry_run=False, folder=repo.root)
-    if not isinstance(forge, ChatForge):
+    output = Path(ctx.args.output)
+    folder = output if output.is_absolute() else repo.root / output
+    forge = open_forge(ci, dry_run=False, folder=folder)
+    chat = forge if isinstance(forge, ChatForge) else None
+    if ctx.flag("dry_run"):
+        from mlgate.forge.dryrun import DryRunChatForge
+
+        return DryRunChatForge(folder / "dry-run", reader=chat)
+    if chat is None:
         raise ForgeError("issue_comment", "no GitHub forge to answer on", hint=GITHUB_TOKEN_HINT)
-    return forge
+    return chat
 
 
-def _handle(session: _Session, command: Command) -> ExitCode:
+def _handle(session: ChatSession, command: Command) -> ExitCode:
     event, forge, console = session.event, session.forge, session.ctx.console
     if not is_authorized(forge, event, session.config.chatops.min_permission, console.warn):
         console.print(f"/mlgate {command.kind}: @{event.author} may not run commands here")
@@ -189,33 +237,54 @@ def _handle(session: _Session, command: Command) -> ExitCode:
     forge.add_reaction(event.comment_id, "eyes")
     try:
         code = _dispatch(session, command)
-    except CommandFailedError as exc:
-        console.print(f"/mlgate {command.kind}: {exc.what}")
-        forge.add_reaction(event.comment_id, "confused")
-        session.reply(f"@{event.author} `/mlgate {command.kind}`: {exc.what}")
-        return ExitCode.OK
+    except MlgateError as exc:
+        _answer_failure(session, command, exc)
+        if isinstance(exc, CommandFailedError):
+            return ExitCode.OK
+        raise
     forge.add_reaction(event.comment_id, "rocket")
     return code
 
 
-def _dispatch(session: _Session, command: Command) -> ExitCode:
+def _answer_failure(session: ChatSession, command: Command, exc: MlgateError) -> None:
+    """😕 and a one-line reply. When the run itself failed (a training crash: exit 3), a forge error while
+    answering is only a warning, so that the run's own error is the one reported."""
+    what = " ".join(exc.what.split())
+    session.ctx.console.print(f"/mlgate {command.kind}: {what}")
+    try:
+        session.forge.add_reaction(session.event.comment_id, "confused")
+        session.reply(f"@{session.event.author} `/mlgate {command.kind}`: {what}")
+    except ForgeError as answer:
+        if isinstance(exc, CommandFailedError):
+            raise
+        session.ctx.console.warn(f"cannot answer the comment: {answer.what}")
+
+
+def _dispatch(session: ChatSession, command: Command) -> ExitCode:
     if command.kind == "unknown":
         raise CommandFailedError("/mlgate", f"unknown command `{command.word}`: try `/mlgate help`")
     if command.kind == "help":
         session.reply(HELP)
         return ExitCode.OK
-    pull = session.forge.pull_info(session.event.number)
-    if pull.state != "open":
-        raise CommandFailedError("/mlgate", f"#{pull.number} is {pull.state}: nothing to do")
-    session.pull = pull
+    session.pull = _open_pull(session)
     if command.kind == "explain":
         return _explain(session, command)
     if command.kind == "accept":
         return _accept(session, command)
-    return _rerun(session)
+    from mlgate.chatrun import rerun
+
+    return rerun(session)
 
 
-def _explain(session: _Session, command: Command) -> ExitCode:
+def _open_pull(session: ChatSession) -> PullInfo:
+    """The PR as the API tells it now (never the event payload's word); a closed one fails the command."""
+    pull = session.forge.pull_info(session.event.number)
+    if pull.state != "open":
+        raise CommandFailedError("/mlgate", f"#{pull.number} is {pull.state}: nothing to do")
+    return pull
+
+
+def _explain(session: ChatSession, command: Command) -> ExitCode:
     from mlgate.commands.explain import explain_lines
 
     if len(command.args) != 1:
@@ -230,7 +299,7 @@ def _explain(session: _Session, command: Command) -> ExitCode:
     return ExitCode.OK
 
 
-def _accept(session: _Session, command: Command) -> ExitCode:
+def _accept(session: ChatSession, command: Command) -> ExitCode:
     from mlgate.acceptance import Acceptance, read_acceptances
 
     pull, who = session.head(), session.event.author
@@ -242,7 +311,7 @@ def _accept(session: _Session, command: Command) -> ExitCode:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     record = Acceptance(pull.head_sha, who, command.reason[:300], names, stamp)
     records = (*[r for r in earlier if r.by != who], record)
-    _publish(session, evaluation, records)
+    session.publish(evaluation, records)
     session.ctx.console.print(f"/mlgate accept: @{who} accepted {', '.join(names)} at {_short(session)}")
     return ExitCode.OK
 
@@ -259,27 +328,5 @@ def _accepted_names(evaluation: Evaluation, named: tuple[str, ...], at: str) -> 
     return tuple(dict.fromkeys(named)) if named else tuple(failing)
 
 
-def _rerun(session: _Session) -> ExitCode:
-    from mlgate.acceptance import read_or_warn
-
-    pull = session.head()
-    if pull.fork:
-        raise CommandFailedError("/mlgate", FORK_RUN)
-    evaluation = session.evaluate()
-    records = read_or_warn(session.forge, pull.number, pull.head_sha, session.ctx.console.warn)
-    _publish(session, evaluation, tuple(records))
-    return ExitCode.OK
-
-
-def _publish(session: _Session, evaluation: Evaluation, records: tuple[Acceptance, ...]) -> None:
-    from mlgate.commands.run import publish_evaluation
-
-    pull = session.head()
-    target = replace(session.ci, head_sha=pull.head_sha, number=pull.number, fork=False)
-    problems = publish_evaluation(session.ctx, target, evaluation, None, acceptances=records)
-    if problems:
-        raise CommandFailedError("/mlgate", problems[0])
-
-
-def _short(session: _Session) -> str:
+def _short(session: ChatSession) -> str:
     return session.head().head_sha[:12]

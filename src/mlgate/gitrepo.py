@@ -7,7 +7,11 @@ times before failing with the `fetch-depth: 0` hint.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +124,31 @@ class GitRepo:
             self.try_git("fetch", "--quiet", "--no-tags", remote, refspec, timeout=FETCH_TIMEOUT_S)
             is not None
         )
+
+    def has_commit(self, sha: str) -> bool:
+        return self.try_git("cat-file", "-e", f"{sha}^{{commit}}") is not None
+
+    def fetch_commit(self, sha: str, ref: str, remote: str = "origin") -> bool:
+        """Make commit `sha` present: fetch it by SHA, else fetch `ref` (which should hold it)."""
+        for what in (sha, f"+{ref}:refs/remotes/{remote}/{ref.removeprefix('refs/')}"):
+            if self.has_commit(sha):
+                return True
+            self.try_git("fetch", "--quiet", "--no-tags", remote, what, timeout=FETCH_TIMEOUT_S)
+        return self.has_commit(sha)
+
+    @contextmanager
+    def temporary_worktree(self, sha: str, prefix: str) -> Iterator[GitRepo]:
+        """`sha` checked out (detached) in a new `git worktree` in a temporary folder; removed on the way
+        out, also after a failure or Ctrl-C."""
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+        tree = folder / "tree"
+        try:
+            self.git("worktree", "add", "--detach", "--quiet", str(tree), sha)
+            yield GitRepo(tree)
+        finally:
+            self.try_git("worktree", "remove", "--force", str(tree))
+            shutil.rmtree(folder, ignore_errors=True)
+            self.try_git("worktree", "prune")
 
     def deepen(self, commits: int, remote: str = "origin") -> bool:
         """Fetch `commits` more commits of history into a shallow clone (0: do nothing)."""

@@ -326,3 +326,47 @@ def test_gitlab_pipeline_ignores_an_accept_note_when_it_may_not_count(
     result = _gitlab_run(project, cli, fake_forge, mr_sha)
     assert result.code == 1
     assert _gitlab_status(fake_forge, mr_sha)[0] == "failed"
+
+
+# ---- --dry-run: reads may reach the API, every write lands in files ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [("/mlgate accept: fine", "comment-5.md"), ("/mlgate explain acc", "reply-5-1.md")],
+)
+def test_dry_run_writes_every_answer_to_files_and_posts_nothing_when_a_command_comes(
+    project: GitProject,
+    cli: CliRunner,
+    fake_forge: FakeForge,
+    tmp_path: Path,
+    pr_sha: str,
+    body: str,
+    answer: str,
+) -> None:
+    result = cli("run", "--dry-run", env=comment_env(fake_forge, tmp_path, body))
+    assert result.code == 0, result.err
+    assert fake_forge.writes() == []
+    assert fake_forge.log, "the PR, the permission and the comments are still read"
+    folder = project.root / "mlgate-report" / "dry-run"
+    assert (folder / answer).is_file()
+    assert [
+        line.split('"reaction": ')[1] for line in (folder / "reactions.jsonl").read_text().splitlines()
+    ] == [
+        '"eyes"}',
+        '"rocket"}',
+    ]
+    assert f"dry run: {folder / answer}" in result.out
+    assert _last_status(fake_forge, pr_sha)[0] == "failure", "the real status is untouched"
+
+
+def test_dry_run_without_a_token_answers_help_from_files_when_no_api_can_be_read(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path, pr_sha: str
+) -> None:
+    env = comment_env(fake_forge, tmp_path, "/mlgate help")
+    del env["GITHUB_TOKEN"]
+    result = cli("run", "--dry-run", env=env)
+    assert result.code == 0, result.err
+    assert "no token to read the permission of @bob: falling back to author_association MEMBER" in result.err
+    assert fake_forge.log == []
+    assert "/mlgate accept" in (project.root / "mlgate-report" / "dry-run" / "reply-5-1.md").read_text()

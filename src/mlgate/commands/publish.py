@@ -67,7 +67,7 @@ def print_forge_files(ctx: Context, forge: Forge | None, result: PublishResult) 
     from mlgate.forge.dryrun import DryRunForge
 
     if isinstance(forge, DryRunForge):
-        for path in forge.written:
+        for path in forge.take_written():
             ctx.console.print(f"dry run: {path}")
     elif result.comment_url:
         ctx.console.print(f"comment: {result.comment_url}")

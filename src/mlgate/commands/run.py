@@ -105,18 +105,24 @@ def publish_evaluation(
     *,
     acceptances: Sequence[Acceptance] | None = None,
     accepted_out: list[Acceptance] | None = None,
+    forge: Forge | None = None,
+    root: Path | None = None,
 ) -> list[str]:
     """Write the report folder and publish it; returns the publishing problems.
 
     `acceptances` None: those the bot's sticky comment holds for this head SHA are kept (a later run on an
-    accepted SHA stays accepted); the ones applied are appended to `accepted_out`.
+    accepted SHA stays accepted); the ones applied are appended to `accepted_out`. `forge` (default: the
+    one `ci` and --dry-run name) and `root` (the checkout the report folder is in; default: the
+    evaluation's) let a PR-comment run answer on its own forge and keep the report in the job's checkout.
     """
     from mlgate.commands.publish import print_forge_files, publication_template
     from mlgate.publishing import Publication, open_forge, publish
 
+    root = root or evaluation.repo.root
     folder = Path(ctx.args.output)
-    folder = folder if folder.is_absolute() else evaluation.repo.root / folder
-    forge = open_forge(ci, dry_run=bool(ctx.flag("dry_run")), folder=folder)
+    folder = folder if folder.is_absolute() else root / folder
+    if forge is None:
+        forge = open_forge(ci, dry_run=bool(ctx.flag("dry_run")), folder=folder)
     records = tuple(_acceptances(ctx, ci, forge, evaluation) if acceptances is None else acceptances)
     banners = acceptance_banners(records)
     bundle = write_bundle(evaluation, folder, ctx.console, run=record, banners=banners, plotter=ctx.plotter)
@@ -133,7 +139,7 @@ def publish_evaluation(
         template=publication_template(evaluation.config, evaluation.repo.root),
         failed_run=record is not None and not record.ok,
         acceptances=records,
-        workspace=evaluation.repo.root,
+        workspace=root,
     )
     result = publish(
         pub, evaluation.gate, ci, forge, evaluation.config, ctx.console, deadline_s=ctx.args.publish_deadline

@@ -1,8 +1,10 @@
-"""The dry-run forge: writes what would be posted (comment bodies, statuses, images) to a folder, no network.
+"""The dry-run forges: they write what would be posted (comment bodies, statuses, images, reactions) to a
+folder and post nothing.
 
-It keeps its comments in memory like a real forge, so the sticky-comment upsert behaves exactly as it would:
-`comment-<number>.md` always holds the body of the comment the upsert kept. `written` lists every path it
-wrote, for the CLI to print.
+`DryRunForge` keeps its comments in memory like a real forge, so the sticky-comment upsert behaves exactly as
+it would: `comment-<number>.md` always holds the body of the comment the upsert kept. `written` lists every
+path it wrote, for the CLI to print. `DryRunChatForge` answers PR-comment commands: it reads the PR, the
+commenter's permission and the comments from the real forge when there is a token, and writes the rest.
 """
 
 from __future__ import annotations
@@ -11,11 +13,21 @@ import hashlib
 import itertools
 import json
 import shutil
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mlgate.errors import ForgeError
-from mlgate.forge import GITHUB_COMMENT_LIMIT, Comment, StatusState, truncate_description
+from mlgate.forge import (
+    GITHUB_COMMENT_LIMIT,
+    ChatForge,
+    Comment,
+    PermissionUnknownError,
+    PullInfo,
+    Reaction,
+    StatusState,
+    truncate_description,
+)
 
 DRY_RUN_BOT = "mlgate[dry-run]"
 
@@ -29,6 +41,7 @@ class DryRunForge:
         self.out_dir = out_dir
         self.comment_limit = comment_limit
         self.written: list[Path] = []
+        self._reported = 0
         self._bot = bot
         self._ids = itertools.count(1)
         self._comments: dict[int, tuple[int, Comment]] = {}  # id → (number, comment)
@@ -46,8 +59,13 @@ class DryRunForge:
         now = _now()
         comment = Comment(id=next(self._ids), author=self._bot, body=body, created_at=now, updated_at=now)
         self._comments[comment.id] = (number, comment)
-        self._write_text(f"comment-{number}.md", body)
+        self._write_text(self._comment_file(number, body), body)
         return comment
+
+    def take_written(self) -> list[Path]:
+        """The paths written since the last call (each path once), for the CLI to print."""
+        new, self._reported = self.written[self._reported :], len(self.written)
+        return new
 
     def update_comment(self, comment_id: int, body: str) -> Comment:
         self._check_length(body)
@@ -74,10 +92,7 @@ class DryRunForge:
             "description": truncate_description(description),
             "target_url": target_url,
         }
-        path = self._path("statuses.jsonl")
-        with path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(record) + "\n")
-        self._note(path)
+        self._append_json("statuses.jsonl", record)
 
     def upload_image(self, path: Path) -> str:
         """Copy the image to `images/<sha256[:16]><suffix>` and return that path relative to the folder."""
@@ -105,6 +120,15 @@ class DryRunForge:
                 "dry run", f"body is {len(body):,} characters, over the limit of {self.comment_limit:,}"
             )
 
+    def _comment_file(self, number: int, body: str) -> str:
+        return f"comment-{number}.md"
+
+    def _append_json(self, name: str, record: Mapping[str, object]) -> None:
+        path = self._path(name)
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+        self._note(path)
+
     def _write_text(self, name: str, text: str) -> None:
         path = self._path(name)
         path.write_text(text, encoding="utf-8")
@@ -118,6 +142,53 @@ class DryRunForge:
     def _note(self, path: Path) -> None:
         if path not in self.written:
             self.written.append(path)
+
+
+class DryRunChatForge(DryRunForge):
+    """The dry-run forge of a PR-comment command. Reads (the PR, a permission, the comments) go to `reader`,
+    the real forge, when there is a token; every write lands in the folder: reactions in `reactions.jsonl`,
+    replies in `reply-<number>-<n>.md`, the sticky comment in `comment-<number>.md`, statuses in
+    `statuses.jsonl`. Without a reader the permission is unknown (the author association decides) and the
+    PR cannot be read, so only `/mlgate help` and unknown commands get an answer.
+    """
+
+    def __init__(self, out_dir: Path, *, reader: ChatForge | None) -> None:
+        limit = reader.comment_limit if reader is not None else GITHUB_COMMENT_LIMIT
+        bot = (reader.bot_identity() if reader is not None else None) or DRY_RUN_BOT
+        super().__init__(out_dir, comment_limit=limit, bot=bot)
+        self.reader = reader
+        self._ids = itertools.count(1 << 53)  # never the id of a real comment
+        self._replies = itertools.count(1)
+        self._read: set[int] = set()
+
+    def add_reaction(self, comment_id: int, reaction: Reaction) -> None:
+        self._append_json("reactions.jsonl", {"comment_id": comment_id, "reaction": reaction})
+
+    def permission_of(self, user: str) -> str:
+        if self.reader is None:
+            raise PermissionUnknownError("dry run", f"no token to read the permission of @{user}")
+        return self.reader.permission_of(user)
+
+    def pull_info(self, number: int) -> PullInfo:
+        if self.reader is None:
+            hint = "set GITHUB_TOKEN: a dry run reads the PR from the API and posts nothing"
+            raise ForgeError("dry run", f"no token to read PR #{number}", hint=hint)
+        return self.reader.pull_info(number)
+
+    def list_comments(self, number: int) -> list[Comment]:
+        """The real comments (read once) with this run's dry-run edits over them."""
+        if self.reader is not None and number not in self._read:
+            self._read.add(number)
+            for comment in self.reader.list_comments(number):
+                self._comments.setdefault(comment.id, (number, comment))
+        return super().list_comments(number)
+
+    def _comment_file(self, number: int, body: str) -> str:
+        from mlgate.forge.sticky import parse_marker
+
+        if parse_marker(body.partition("\n")[0]) is not None:
+            return super()._comment_file(number, body)
+        return f"reply-{number}-{next(self._replies)}.md"
 
 
 def _now() -> str:

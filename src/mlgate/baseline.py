@@ -331,7 +331,7 @@ class RetrainStore:
 
     def _train(self, sha: str, tree: Path) -> Baseline | None:
         from mlgate.metrics import load_metrics, load_params
-        from mlgate.training import TrainSpec, describe_failure
+        from mlgate.training import TrainSpec, describe_failure, training_env
         from mlgate.training.subprocess import SubprocessBackend
 
         train = self.config.train
@@ -339,7 +339,7 @@ class RetrainStore:
         log = self.repo.root / ".mlgate" / f"retrain-{sha[:12]}.log"
         self.console.info(f"mlgate: no stored baseline: retraining the base commit {sha[:12]}")
         spec = TrainSpec(
-            train.command, tree, {**self.env, **train.env}, train.timeout, log, runner_env=self.env
+            train.command, tree, training_env(self.env, train.env), train.timeout, log, runner_env=self.env
         )
         record = SubprocessBackend().run(spec, self.console)
         if not record.ok:

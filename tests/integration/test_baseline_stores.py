@@ -265,6 +265,24 @@ def test_retrain_trains_the_base_commit_in_a_worktree_and_keeps_it_in_notes(proj
     assert (project.root / "acc.txt").read_text() == "0.5"  # the work tree was not touched
 
 
+def test_retrain_keeps_the_forge_tokens_from_the_training_when_the_job_has_them(project: GitProject) -> None:
+    _retrain_project(project, "0.75")
+    env = {"PATH": "/usr/bin:/bin", "GITHUB_TOKEN": "ghs_canary", "MLGATE_TOKEN": "canary", "SEED": "1"}
+    train = TRAIN + (
+        "import os\nseen = {k: int(k in os.environ) for k in ('GITHUB_TOKEN', 'MLGATE_TOKEN', 'SEED')}\n"
+        "json.dump({'acc': acc, 'seen': seen}, open('metrics.json', 'w'))\n"
+    )
+    project.commit("record the env", train_dot_py=train)
+    sha = project.git("rev-parse", "HEAD").strip()
+    repo = GitRepo(project.root)
+    config = load_config(project.root / ".mlgate.yml", {}).config
+    console = Console(out=io.StringIO(), err=io.StringIO())
+    found = RetrainStore(repo, config, env, console).load(sha)
+    assert found is not None, console.err.getvalue()  # type: ignore[attr-defined]
+    seen = {name: m.value for name, m in found.metrics.metrics.items() if name.startswith("seen.")}
+    assert seen == {"seen.GITHUB_TOKEN": 0, "seen.MLGATE_TOKEN": 0, "seen.SEED": 1}
+
+
 def test_retrain_failure_is_a_warning_and_no_baseline_when_training_crashes(project: GitProject) -> None:
     sha = _retrain_project(project, "not a number")
     repo = GitRepo(project.root)

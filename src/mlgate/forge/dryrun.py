@@ -1,8 +1,8 @@
 """The dry-run forge: writes what would be posted (comment bodies, statuses, images) to a folder, no network.
 
 It keeps its comments in memory like a real forge, so the sticky-comment upsert behaves exactly as it would:
-`comment-<number>.md` always holds the body of the comment the upsert kept. `written` lists every path it
-wrote, for the CLI to print.
+`comment-<number>.md` (`comment-commit-<sha>.md` for a commit) always holds the body of the comment the
+upsert kept. `written` lists every path it wrote, for the CLI to print.
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mlgate.errors import ForgeError
-from mlgate.forge import GITHUB_COMMENT_LIMIT, Comment, StatusState, truncate_description
+from mlgate.forge import (
+    GITHUB_COMMENT_LIMIT,
+    ChangeThread,
+    Comment,
+    CommentThread,
+    StatusState,
+    Target,
+    truncate_description,
+)
 
 DRY_RUN_BOT = "mlgate[dry-run]"
 
@@ -31,17 +39,22 @@ class DryRunForge:
         self.written: list[Path] = []
         self._bot = bot
         self._ids = itertools.count(1)
-        self._comments: dict[int, tuple[int, Comment]] = {}  # id → (number, comment)
+        self._comments: dict[int, tuple[int | str, Comment]] = {}  # id → (number or commit key, comment)
 
     def bot_identity(self) -> str | None:
         return self._bot
 
-    def list_comments(self, number: int) -> list[Comment]:
+    def thread(self, target: Target) -> CommentThread:
+        if target.kind == "commit":
+            return _CommitThread(self, target.sha)
+        return ChangeThread(self, target.number)
+
+    def list_comments(self, number: int | str) -> list[Comment]:
         return [
             comment for n, comment in sorted(self._comments.values(), key=lambda e: e[1].id) if n == number
         ]
 
-    def create_comment(self, number: int, body: str) -> Comment:
+    def create_comment(self, number: int | str, body: str) -> Comment:
         self._check_length(body)
         now = _now()
         comment = Comment(id=next(self._ids), author=self._bot, body=body, created_at=now, updated_at=now)
@@ -118,6 +131,33 @@ class DryRunForge:
     def _note(self, path: Path) -> None:
         if path not in self.written:
             self.written.append(path)
+
+
+class _CommitThread:
+    """A commit's comments, kept like a PR's under the key `commit-<sha[:12]>`."""
+
+    def __init__(self, forge: DryRunForge, sha: str) -> None:
+        self.forge, self.key = forge, f"commit-{sha[:12]}"
+        self.label = f"commit {sha[:12]}"
+        self.comment_limit = forge.comment_limit
+
+    def bot_identity(self) -> str | None:
+        return self.forge.bot_identity()
+
+    def list_comments(self) -> list[Comment]:
+        return self.forge.list_comments(self.key)
+
+    def create_comment(self, body: str) -> Comment:
+        return self.forge.create_comment(self.key, body)
+
+    def update_comment(self, comment_id: int, body: str) -> Comment:
+        return self.forge.update_comment(comment_id, body)
+
+    def delete_comment(self, comment_id: int) -> None:
+        self.forge.delete_comment(comment_id)
+
+    def comment_url(self, comment_id: int) -> str | None:
+        return str(self.forge.out_dir / f"comment-{self.key}.md")
 
 
 def _now() -> str:

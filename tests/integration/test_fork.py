@@ -122,8 +122,9 @@ baseline: {stores: [git-notes, ci-artifact]}
 """
 
 
+@pytest.mark.parametrize("merge_base_kept", [True, False])
 def test_publish_reads_the_base_config_and_baseline_through_the_api_when_the_workspace_is_no_clone(
-    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path, merge_base_kept: bool
 ) -> None:
     head, artifact = _first_stage(project, cli, fake_forge, tmp_path, plots=False)
     project.checkout("main")
@@ -132,7 +133,8 @@ def test_publish_reads_the_base_config_and_baseline_through_the_api_when_the_wor
     main_sha = project.git("rev-parse", "main")
     fake_forge.github.add_file(GITHUB_REPO, ".mlgate.yml", BASE_CONFIG.encode())
     snapshot = (tmp_path / "baseline.json").read_bytes()
-    fake_forge.github.add_run(GITHUB_REPO, main_sha, {"mlgate-baseline": {"baseline.json": snapshot}})
+    run_sha = main_sha if merge_base_kept else "e" * 40  # else: main's newest run, of a later commit
+    fake_forge.github.add_run(GITHUB_REPO, run_sha, {"mlgate-baseline": {"baseline.json": snapshot}})
     fake_forge.github.add_pull(GITHUB_REPO, 6, head)
     work = tmp_path / "plain"  # a workflow_run job that only downloaded the artifact: no .git anywhere
     shutil.copytree(artifact, work / "artifact")
@@ -154,6 +156,8 @@ def test_publish_reads_the_base_config_and_baseline_through_the_api_when_the_wor
     assert "/api/v3/repos/octo/demo/contents/.mlgate.yml" in paths
     assert len(fake_forge.writes()) <= 4
     assert "git-notes need a git clone: skipped here" in result.out + result.err
+    note = "Baseline: the newest one main's CI kept"
+    assert (note in str(comment["body"])) is not merge_base_kept
 
 
 def test_publish_is_exit_2_with_a_hint_when_no_clone_and_no_api_can_give_the_base_config(

@@ -39,6 +39,10 @@ class ArtifactClient(Protocol):
         """The file uploaded by the default branch's successful CI run of `sha`, or None."""
         ...
 
+    def latest_file(self) -> bytes | None:
+        """The file of the default branch's newest successful CI run that has one, or None."""
+        ...
+
 
 class _Http:
     """One httpx client with a timeout, redirects followed (artifact downloads redirect to blob storage)."""
@@ -132,6 +136,14 @@ class GitHubArtifacts:
         archive = self.http.get(str(live[0]["archive_download_url"]))
         return None if archive is None else _member(archive.content, self.member, self.where)
 
+    def latest_file(self) -> bytes | None:
+        """The newest successful run's file (runs are listed newest first); one older when it has none."""
+        for sha in list(self.runs())[:2]:
+            found = self.file_for(sha)
+            if found is not None:
+                return found
+        return None
+
 
 def _member(data: bytes, member: str, where: str) -> bytes:
     """One file of a zip archive (GitHub serves every artifact as a zip)."""
@@ -183,4 +195,7 @@ class GitLabArtifacts:
     def file_for(self, sha: str) -> bytes | None:
         # NOTE: this route serves only the branch's *latest* successful pipeline ("HEAD or SHA references
         # are not supported", GitLab job artifacts API); the store checks the snapshot's own SHA.
+        return self.latest()
+
+    def latest_file(self) -> bytes | None:
         return self.latest()

@@ -285,10 +285,19 @@ class CiArtifactStore:
         self.warn = warn
 
     def load(self, sha: str) -> Baseline | None:
+        found = self._baseline(lambda: self.client.file_for(sha))
+        return found if found is not None and found.ref.sha == sha else None
+
+    def load_latest(self) -> Baseline | None:
+        """The newest snapshot the branch's CI kept, whichever commit it was made on (for a publisher that
+        has no clone to walk the history with)."""
+        return self._baseline(self.client.latest_file)
+
+    def _baseline(self, fetch: Callable[[], bytes | None]) -> Baseline | None:
         from mlgate.artifacts import ArtifactError
 
         try:
-            data = self.client.file_for(sha)
+            data = fetch()
         except ArtifactError as exc:
             raise BaselineError(
                 f"baseline store ci-artifact ({self.client.where})", str(exc),
@@ -300,8 +309,6 @@ class CiArtifactStore:
             metrics, params, ref, _ = load_snapshot(data, store=self.name)
         except SnapshotError as exc:
             self.warn(f"baseline store ci-artifact: {self.client.where}: {exc}; trying the next store")
-            return None
-        if ref.sha != sha:
             return None
         return Baseline(metrics=metrics, params=params, ref=ref)
 

@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("diff", "compare metrics and params with the baseline (like `dvc metrics diff`)"),
     "report": ("report", "render the report from existing metrics (no network)"),
     "explain": ("explain", "why metric M passed or failed: values, rule, arithmetic"),
-    "comment": ("comment", "post a Markdown file as a PR/MR comment (like `cml comment`)"),
+    "comment": ("comment", "post a Markdown file as a PR/MR, issue or commit comment (like `cml comment`)"),
     "publish": ("publish", "post a report artifact made by an unprivileged (fork PR) job"),
     "baseline": ("baseline", "save, show or list stored baselines (git notes)"),
     "demo": ("demo", "run the whole PR gate on a throwaway scikit-learn project"),

@@ -284,6 +284,24 @@ def load_config(
     lines: dict[Path_, int] = {}
     if path is not None:
         data, lines = _read(path)
+    return _validated(data, lines, source, path, env, overrides)
+
+
+def load_config_bytes(raw: bytes, source: str, env: Mapping[str, str] | None = None) -> LoadedConfig:
+    """A config file's content read elsewhere (the base branch's, through the forge API); errors name
+    `source` (`main:.mlgate.yml`)."""
+    data, lines = _parse(raw, source)
+    return _validated(data, lines, source, None, env, None)
+
+
+def _validated(
+    data: dict[str, Any],
+    lines: dict[Path_, int],
+    source: str,
+    path: Path | None,
+    env: Mapping[str, str] | None,
+    overrides: Mapping[str, Any] | None,
+) -> LoadedConfig:
     sources = dict.fromkeys(data, source)
     for key, value in _env_overrides(env or {}).items():
         _set_path(data, key, value, source=f"env {ENV_PREFIX}{key.upper().replace('.', '__')}")
@@ -304,15 +322,19 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[Path_, int]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
+    return _parse(raw, str(path))
+
+
+def _parse(raw: bytes, source: str) -> tuple[dict[str, Any], dict[Path_, int]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ConfigError(str(path), "not UTF-8 text") from None
-    data, lines = load_yaml(text, str(path), ConfigError)
+        raise ConfigError(source, "not UTF-8 text") from None
+    data, lines = load_yaml(text, source, ConfigError)
     if data is None:
         return {}, {}
     if not isinstance(data, dict):
-        raise ConfigError(str(path), f"must be a mapping of sections, got {type(data).__name__}")
+        raise ConfigError(source, f"must be a mapping of sections, got {type(data).__name__}")
     return data, lines
 
 

@@ -17,6 +17,16 @@ class GitDataRoutes:
     def _guard(self, req: Request, owner: str, name: str) -> tuple[GitHubRepo | None, Response | None]:
         raise NotImplementedError
 
+    def add_file(self, full_name: str, path: str, data: bytes, branch: str = "main") -> str:
+        """Commit `path` with `data` onto `branch` of the fake repository (made if new); returns the SHA."""
+        repo = self.repos[full_name]  # type: ignore[attr-defined]
+        head = repo.refs.get(f"refs/heads/{branch}")
+        entries = dict(repo.trees[repo.commits[head]["tree"]]) if head else {}
+        entries[path] = self._put_blob(repo, data)
+        commit = self._put_commit(repo, self._put_tree(repo, entries), [head] if head else [], f"add {path}")
+        repo.refs[f"refs/heads/{branch}"] = commit
+        return commit
+
     @route("POST", _R + r"/git/blobs")
     def create_blob(self, req: Request, owner: str, name: str) -> Response:
         repo, error = self._guard(req, owner, name)

@@ -33,3 +33,7 @@ class GitHubRepo:
     reactions: list[dict[str, Any]] = field(default_factory=list)  # {comment_id, login, content}
     permissions: dict[str, str] = field(default_factory=dict)  # login → admin|maintain|write|triage|read
     permission_api_forbidden: bool = False  # the collaborator-permission API answers 403
+    commit_comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id → {sha, login, body, …}
+    runs: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # Actions runs: {id, head_sha, branch, artifacts}

@@ -14,6 +14,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
+from tests.fakeforge.gitlab_threads import ThreadRoutes
 from tests.fakeforge.server import Request, Response, link_header, page_of, route
 
 GITLAB_NOTE_LIMIT = 1_000_000
@@ -37,10 +38,11 @@ class GitLabProject:
     uploads: list[dict[str, Any]] = field(default_factory=list)
     mrs: list[dict[str, Any]] = field(default_factory=list)
     members: dict[str, int] = field(default_factory=dict)  # username → access level (30 Developer, …)
+    files: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (ref, path) → content
 
 
-class FakeGitLab:
-    """GitLab's routes under /api/v4."""
+class FakeGitLab(ThreadRoutes):
+    """GitLab's routes under /api/v4 (issue notes, commit discussions and files: gitlab_threads)."""
 
     def __init__(self) -> None:
         self.projects: dict[int, GitLabProject] = {}
@@ -69,7 +71,19 @@ class FakeGitLab:
 
     def notes(self, path: str, iid: int) -> list[dict[str, Any]]:
         project = self._by_path(path)
-        return [n for n in sorted(project.notes.values(), key=lambda n: n["id"]) if n["iid"] == iid]
+        return self._notes_of(project, "mr", iid)
+
+    @staticmethod
+    def _note_in(
+        project: GitLabProject | None, noteable: str, iid: str, note_id: str
+    ) -> dict[str, Any] | None:
+        note = project.notes.get(int(note_id)) if project else None
+        ok = note is not None and note["iid"] == int(iid) and note["noteable"] == noteable
+        return note if ok else None
+
+    def _notes_of(self, project: GitLabProject, noteable: str, iid: int) -> list[dict[str, Any]]:
+        found = sorted(project.notes.values(), key=lambda n: n["id"])
+        return [n for n in found if n["iid"] == iid and n.get("noteable", "mr") == noteable]
 
     def project(self, path: str) -> GitLabProject:
         return self._by_path(path)
@@ -84,7 +98,14 @@ class FakeGitLab:
         return next((p for p in self.projects.values() if p.path == ref), None)
 
     def _store_note(
-        self, project: GitLabProject, iid: int, username: str, body: str, *, system: bool = False
+        self,
+        project: GitLabProject,
+        iid: int,
+        username: str,
+        body: str,
+        *,
+        system: bool = False,
+        noteable: str = "mr",
     ) -> dict[str, Any]:
         note_id = next(self.ids)
         stamp = _now()
@@ -96,6 +117,7 @@ class FakeGitLab:
             "created_at": stamp,
             "updated_at": stamp,
             "system": system,
+            "noteable": noteable,
         }
         return project.notes[note_id]
 
@@ -201,8 +223,8 @@ class FakeGitLab:
     @route("PUT", _P + r"/merge_requests/(\d+)/notes/(\d+)")
     def update_note(self, req: Request, ref: str, iid: str, note_id: str) -> Response:
         project, error = self._guard(req, ref, notes=True)
-        note = project.notes.get(int(note_id)) if project else None
-        if error or note is None or note["iid"] != int(iid) or req.token is None:
+        note = self._note_in(project, "mr", iid, note_id)
+        if error or note is None or req.token is None:
             return error or Response(404, {"message": "404 Not found"})
         if note["username"] != req.token.login:
             return Response(403, {"message": "403 Forbidden"})
@@ -217,8 +239,8 @@ class FakeGitLab:
     @route("DELETE", _P + r"/merge_requests/(\d+)/notes/(\d+)")
     def delete_note(self, req: Request, ref: str, iid: str, note_id: str) -> Response:
         project, error = self._guard(req, ref, notes=True)
-        note = project.notes.get(int(note_id)) if project else None
-        if error or project is None or note is None or note["iid"] != int(iid) or req.token is None:
+        note = self._note_in(project, "mr", iid, note_id)
+        if error or project is None or note is None or req.token is None:
             return error or Response(404, {"message": "404 Not found"})
         if note["username"] != req.token.login:
             return Response(403, {"message": "403 Forbidden"})

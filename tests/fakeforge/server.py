@@ -118,8 +118,11 @@ class Response:
     status: int
     payload: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # sent as is (a file download) instead of the JSON payload
 
     def encoded(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
         return b"" if self.payload is None else json.dumps(self.payload).encode()
 
 
@@ -284,7 +287,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, req: Request, response: Response) -> None:
         data = response.encoded()
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        kind = "application/octet-stream" if response.raw is not None else "application/json; charset=utf-8"
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         for name, value in {**self._rate_headers(), **response.headers}.items():
             self.send_header(name, value)

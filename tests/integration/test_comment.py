@@ -86,3 +86,90 @@ def test_images_outside_the_file_folder_are_never_uploaded_when_linked_with_dotd
     assert result.code == 0, result.err
     assert "](../secret.png)" in str(fake_forge.github.comments(GITHUB_REPO, 5)[0]["body"])
     assert [w for w in fake_forge.writes() if "contents" in w.path] == []
+
+
+MARKER = "<!-- mlgate:report id=cml-report run=2099-01-01T00:00:00Z -->\n"
+
+
+def test_update_edits_one_commit_comment_and_spares_others_when_run_twice_with_target_commit(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    sha = "ab" * 20
+    for i in range(105):  # our comment lands on the second page of 100
+        fake_forge.github.add_commit_comment(GITHUB_REPO, sha, "alice", f"comment {i}")
+    alice = fake_forge.github.add_commit_comment(GITHUB_REPO, sha, "alice", MARKER + "a copied marker")
+    for text in ("first", "second"):
+        project.write("report.md", f"# {text}\n")
+        args = ("comment", "update", "report.md", "--target", "commit", "--watermark-title", "cml report")
+        result = cli(*args, env=github_env(fake_forge, tmp_path, sha))
+        assert result.code == 0, result.err
+    ours = [c for c in fake_forge.github.commit_comments(GITHUB_REPO, sha) if c["login"] == "mlgate-bot"]
+    assert len(ours) == 1
+    assert str(ours[0]["body"]).endswith("# second\n")
+    assert fake_forge.github.repos[GITHUB_REPO].commit_comments[alice]["body"] == MARKER + "a copied marker"
+    assert [w.method for w in fake_forge.writes()] == ["POST", "PATCH"]
+    assert fake_forge.github.comments(GITHUB_REPO, 5) == [], "nothing on the PR"
+    assert f"/commit/{sha}#commitcomment-{ours[0]['id']}" in result.out
+
+
+def test_default_target_is_the_head_commit_when_a_push_has_no_pr(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    project.write("report.md", "hello\n")
+    env = github_env(fake_forge, tmp_path, "cd" * 20, event="push", number=None)
+    result = cli("comment", "create", "report.md", env=env)
+    assert result.code == 0, result.err
+    (comment,) = fake_forge.github.commit_comments(GITHUB_REPO, "cd" * 20)
+    assert str(comment["body"]).endswith("hello\n")
+
+
+def test_update_keeps_one_issue_note_when_run_twice_with_target_issue_on_gitlab(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge
+) -> None:
+    for text in ("first", "second"):
+        project.write("report.md", f"{text}\n/close\n")
+        result = cli(
+            "comment", "update", "report.md", "--target", "issue#4", env=gitlab_env(fake_forge, "ab" * 20)
+        )
+        assert result.code == 0, result.err
+    (note,) = fake_forge.gitlab.issue_notes(GITLAB_PROJECT, 4)
+    assert str(note["body"]).endswith("second\n\\/close\n"), "no quick action in an issue note either"
+    assert fake_forge.gitlab.notes(GITLAB_PROJECT, 3) == []
+    assert [w.method for w in fake_forge.writes()] == ["POST", "PUT"]
+    assert f"/group/demo/-/issues/4#note_{note['id']}" in result.out
+
+
+def test_update_edits_one_commit_discussion_when_run_twice_with_target_commit_rev_on_gitlab(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge
+) -> None:
+    head = project.commit("work", **{"a_dot_txt": "a\n"})
+    other = fake_forge.gitlab.add_commit_note(
+        GITLAB_PROJECT, head, "alice", "<!-- mlgate:report id=comment run=2099-01-01T00:00:00Z -->"
+    )
+    for text in ("first", "second"):
+        project.write("report.md", f"{text}\n")
+        result = cli(
+            "comment", "update", "report.md", "--target", "commit/HEAD", env=gitlab_env(fake_forge, "ab" * 20)
+        )
+        assert result.code == 0, result.err
+    notes = fake_forge.gitlab.commit_notes(GITLAB_PROJECT, head)
+    assert [(n["username"], n["id"] == other) for n in notes] == [("alice", True), ("mlgate-bot", False)]
+    assert str(notes[1]["body"]).endswith("second\n")
+    assert [w.method for w in fake_forge.writes()] == ["POST", "PUT"]
+
+
+def test_comment_is_exit_2_when_the_target_is_not_understood(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    project.write("report.md", "hello\n")
+    result = cli(
+        "comment",
+        "create",
+        "report.md",
+        "--target",
+        "issue12",
+        env=github_env(fake_forge, tmp_path, "ab" * 20),
+    )
+    assert result.code == 2
+    assert "--target issue12: must be auto, pr, pr/N, issue/N, commit or commit/REV" in result.err
+    assert fake_forge.writes() == []

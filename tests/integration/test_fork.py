@@ -111,3 +111,64 @@ def _replace_with_link(path: Path) -> None:
     target = path.with_name("elsewhere.json")
     path.rename(target)
     path.symlink_to(target)
+
+
+BASE_CONFIG = """\
+metrics: [metrics.json]
+params: [params.yaml]
+gates:
+  - {metric: acc, abs: 0.01}
+baseline: {stores: [git-notes, ci-artifact]}
+"""
+
+
+@pytest.mark.parametrize("merge_base_kept", [True, False])
+def test_publish_reads_the_base_config_and_baseline_through_the_api_when_the_workspace_is_no_clone(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path, merge_base_kept: bool
+) -> None:
+    head, artifact = _first_stage(project, cli, fake_forge, tmp_path, plots=False)
+    project.checkout("main")
+    saved = cli("baseline", "save", "--to-file", str(tmp_path / "baseline.json"))
+    assert saved.code == 0, saved.err
+    main_sha = project.git("rev-parse", "main")
+    fake_forge.github.add_file(GITHUB_REPO, ".mlgate.yml", BASE_CONFIG.encode())
+    snapshot = (tmp_path / "baseline.json").read_bytes()
+    run_sha = main_sha if merge_base_kept else "e" * 40  # else: main's newest run, of a later commit
+    fake_forge.github.add_run(GITHUB_REPO, run_sha, {"mlgate-baseline": {"baseline.json": snapshot}})
+    fake_forge.github.add_pull(GITHUB_REPO, 6, head)
+    work = tmp_path / "plain"  # a workflow_run job that only downloaded the artifact: no .git anywhere
+    shutil.copytree(artifact, work / "artifact")
+    (work / ".mlgate.yml").write_text("gates: [{metric: acc, abs: 1}]\n")  # planted: must not be read
+    env = _second_stage_env(fake_forge, tmp_path, head)
+    (tmp_path / "event-300.json").write_text(
+        json.dumps({"workflow_run": {"head_sha": head, "pull_requests": []},
+                    "repository": {"full_name": GITHUB_REPO, "default_branch": "main"}})
+    )  # fmt: skip
+    fake_forge.clear_log()
+    result = cli("publish", "--from", "artifact", cwd=work, env=env)
+    assert result.code == 0, result.err
+    (comment,) = fake_forge.github.comments(GITHUB_REPO, 6)
+    assert "regressed" in str(comment["body"]), "the base config read through the API decided"
+    assert "0.9" in str(comment["body"]), "against the baseline main's CI kept"
+    statuses = fake_forge.github.repos[GITHUB_REPO].statuses
+    assert [(s["sha"], s["state"]) for s in statuses] == [(head, "failure")]
+    paths = [record.path for record in fake_forge.log]
+    assert "/api/v3/repos/octo/demo/contents/.mlgate.yml" in paths
+    assert len(fake_forge.writes()) <= 4
+    assert "git-notes need a git clone: skipped here" in result.out + result.err
+    note = "Baseline: the newest one main's CI kept"
+    assert (note in str(comment["body"])) is not merge_base_kept
+
+
+def test_publish_is_exit_2_with_a_hint_when_no_clone_and_no_api_can_give_the_base_config(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    head, artifact = _first_stage(project, cli, fake_forge, tmp_path, plots=False)
+    fake_forge.github.add_pull(GITHUB_REPO, 6, head)
+    work = tmp_path / "plain"
+    shutil.copytree(artifact, work / "artifact")
+    result = cli("publish", "--from", "artifact", cwd=work, env=_second_stage_env(fake_forge, tmp_path, head))
+    assert result.code == 2
+    assert "the event names no base or default branch" in result.err
+    assert "hint: check out the base branch first" in result.err
+    assert fake_forge.writes() == []

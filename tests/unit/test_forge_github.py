@@ -395,3 +395,13 @@ def test_server_url_of_strips_the_api_part_when_given_github_com_or_enterprise()
 def test_connect_raises_forge_error_when_the_kind_is_unknown() -> None:
     with pytest.raises(ForgeError, match="unknown forge"):
         connect("bitbucket", api_url="", token="", repo="")  # type: ignore[arg-type]
+
+
+def test_read_file_gives_the_file_on_the_branch_and_none_only_when_the_branch_lacks_it(
+    fake_forge: FakeForge, github_forge: GitHubForge
+) -> None:
+    fake_forge.github.add_file(GITHUB_REPO, ".mlgate.yml", b"version: 1\n")
+    assert github_forge.read_file(".mlgate.yml", "main") == b"version: 1\n"
+    assert github_forge.read_file("missing.yml", "main") is None
+    with pytest.raises(ForgeError, match="No commit found for the ref no-such-branch"):
+        github_forge.read_file(".mlgate.yml", "no-such-branch")  # never the default rules by mistake

@@ -302,3 +302,13 @@ def test_canary_token_appears_nowhere_when_publishing_and_failing(
     for record in fake_forge.log:
         assert canary not in f"{record.path} {record.query} {record.body} {record.token_id}"
     assert canary not in caplog.text
+
+
+def test_read_file_gives_the_file_at_the_ref_and_none_when_it_is_missing_there(
+    fake_forge: FakeForge, gitlab_forge: GitLabForge
+) -> None:
+    fake_forge.gitlab.add_file(GITLAB_PROJECT, "conf/.mlgate.yml", b"version: 1\n")
+    assert gitlab_forge.read_file("conf/.mlgate.yml", "main") == b"version: 1\n"
+    assert gitlab_forge.read_file("conf/.mlgate.yml", "other") is None
+    route = "/api/v4/projects/group%2Fdemo/repository/files/conf%2F.mlgate.yml/raw"
+    assert fake_forge.log[0].path == route

@@ -5,6 +5,13 @@
     ├── GitLabForge     forge/gitlab.py   (python-gitlab)
     └── DryRunForge     forge/dryrun.py   (writes what would be posted to a folder)
 
+    CommentThread (Protocol)   the comments of one Target: a PR/MR, an issue, or a commit
+    └── ChangeThread           a PR/MR's (or a GitHub issue's) comments through the Forge methods
+
+The three forges also implement `ThreadForge.thread(target)` (issue and commit comments) and
+`FileForge.read_file(path, ref)` (a file of the repository through the API, for `publish --from` without a
+clone).
+
 Errors (all `mlgate.errors.ForgeError`, exit 3):
 
     ForgeError
@@ -102,6 +109,99 @@ class Forge(Protocol):
 
     def comment_url(self, number: int, comment_id: int) -> str | None:
         """Where a person sees comment `comment_id` of PR/MR `number` (no request), or None if unknown."""
+        ...
+
+
+TargetKind = Literal["change", "issue", "commit"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a comment goes: PR/MR `number` (kind change), issue `number`, or commit `sha`."""
+
+    kind: TargetKind
+    number: int = 0
+    sha: str = ""
+
+    @property
+    def label(self) -> str:
+        """How messages name it: `#5`, `issue #12`, `commit 0123456789ab`."""
+        if self.kind == "commit":
+            return f"commit {self.sha[:12]}"
+        return f"issue #{self.number}" if self.kind == "issue" else f"#{self.number}"
+
+
+class CommentThread(Protocol):
+    """The comments of one Target, in the terms the sticky comment needs."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def comment_limit(self) -> int: ...
+
+    def bot_identity(self) -> str | None: ...
+
+    def list_comments(self) -> list[Comment]:
+        """Every comment of the target, all pages."""
+        ...
+
+    def create_comment(self, body: str) -> Comment: ...
+
+    def update_comment(self, comment_id: int, body: str) -> Comment: ...
+
+    def delete_comment(self, comment_id: int) -> None: ...
+
+    def comment_url(self, comment_id: int) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ChangeThread:
+    """The comments of PR/MR `number` through the Forge's own methods (GitHub issues share them)."""
+
+    forge: Forge
+    number: int
+
+    @property
+    def label(self) -> str:
+        return f"#{self.number}"
+
+    @property
+    def comment_limit(self) -> int:
+        return self.forge.comment_limit
+
+    def bot_identity(self) -> str | None:
+        return self.forge.bot_identity()
+
+    def list_comments(self) -> list[Comment]:
+        return self.forge.list_comments(self.number)
+
+    def create_comment(self, body: str) -> Comment:
+        return self.forge.create_comment(self.number, body)
+
+    def update_comment(self, comment_id: int, body: str) -> Comment:
+        return self.forge.update_comment(comment_id, body)
+
+    def delete_comment(self, comment_id: int) -> None:
+        self.forge.delete_comment(comment_id)
+
+    def comment_url(self, comment_id: int) -> str | None:
+        return self.forge.comment_url(self.number, comment_id)
+
+
+@runtime_checkable
+class ThreadForge(Forge, Protocol):
+    """A forge that can comment on issues and commits too (`mlgate comment --target`)."""
+
+    def thread(self, target: Target) -> CommentThread: ...
+
+
+@runtime_checkable
+class FileForge(Forge, Protocol):
+    """A forge that reads a repository file at a ref through its API (no clone needed)."""
+
+    def read_file(self, path: str, ref: str) -> bytes | None:
+        """The file's bytes at `ref` (a branch, tag or SHA), or None when there is no such file there."""
         ...
 
 

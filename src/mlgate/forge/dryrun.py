@@ -2,9 +2,10 @@
 folder and post nothing.
 
 `DryRunForge` keeps its comments in memory like a real forge, so the sticky-comment upsert behaves exactly as
-it would: `comment-<number>.md` always holds the body of the comment the upsert kept. `written` lists every
-path it wrote, for the CLI to print. `DryRunChatForge` answers PR-comment commands: it reads the PR, the
-commenter's permission and the comments from the real forge when there is a token, and writes the rest.
+it would: `comment-<number>.md` (`comment-commit-<sha>.md` for a commit) always holds the body of the comment
+the upsert kept. `written` lists every path it wrote, for the CLI to print. `DryRunChatForge` answers
+PR-comment commands: it reads the PR, the commenter's permission and the comments from the real forge when
+there is a token, and writes the rest.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from pathlib import Path
 from mlgate.errors import ForgeError
 from mlgate.forge import (
     GITHUB_COMMENT_LIMIT,
+    ChangeThread,
     ChatForge,
     Comment,
+    CommentThread,
     PermissionUnknownError,
     PullInfo,
     Reaction,
     StatusState,
+    Target,
     truncate_description,
 )
 
@@ -44,17 +48,22 @@ class DryRunForge:
         self._reported = 0
         self._bot = bot
         self._ids = itertools.count(1)
-        self._comments: dict[int, tuple[int, Comment]] = {}  # id → (number, comment)
+        self._comments: dict[int, tuple[int | str, Comment]] = {}  # id → (number or commit key, comment)
 
     def bot_identity(self) -> str | None:
         return self._bot
 
-    def list_comments(self, number: int) -> list[Comment]:
+    def thread(self, target: Target) -> CommentThread:
+        if target.kind == "commit":
+            return _CommitThread(self, target.sha)
+        return ChangeThread(self, target.number)
+
+    def list_comments(self, number: int | str) -> list[Comment]:
         return [
             comment for n, comment in sorted(self._comments.values(), key=lambda e: e[1].id) if n == number
         ]
 
-    def create_comment(self, number: int, body: str) -> Comment:
+    def create_comment(self, number: int | str, body: str) -> Comment:
         self._check_length(body)
         now = _now()
         comment = Comment(id=next(self._ids), author=self._bot, body=body, created_at=now, updated_at=now)
@@ -120,7 +129,7 @@ class DryRunForge:
                 "dry run", f"body is {len(body):,} characters, over the limit of {self.comment_limit:,}"
             )
 
-    def _comment_file(self, number: int, body: str) -> str:
+    def _comment_file(self, number: int | str, body: str) -> str:
         return f"comment-{number}.md"
 
     def _append_json(self, name: str, record: Mapping[str, object]) -> None:
@@ -175,20 +184,47 @@ class DryRunChatForge(DryRunForge):
             raise ForgeError("dry run", f"no token to read PR #{number}", hint=hint)
         return self.reader.pull_info(number)
 
-    def list_comments(self, number: int) -> list[Comment]:
+    def list_comments(self, number: int | str) -> list[Comment]:
         """The real comments (read once) with this run's dry-run edits over them."""
-        if self.reader is not None and number not in self._read:
+        if self.reader is not None and isinstance(number, int) and number not in self._read:
             self._read.add(number)
             for comment in self.reader.list_comments(number):
                 self._comments.setdefault(comment.id, (number, comment))
         return super().list_comments(number)
 
-    def _comment_file(self, number: int, body: str) -> str:
+    def _comment_file(self, number: int | str, body: str) -> str:
         from mlgate.forge.sticky import parse_marker
 
         if parse_marker(body.partition("\n")[0]) is not None:
             return super()._comment_file(number, body)
         return f"reply-{number}-{next(self._replies)}.md"
+
+
+class _CommitThread:
+    """A commit's comments, kept like a PR's under the key `commit-<sha[:12]>`."""
+
+    def __init__(self, forge: DryRunForge, sha: str) -> None:
+        self.forge, self.key = forge, f"commit-{sha[:12]}"
+        self.label = f"commit {sha[:12]}"
+        self.comment_limit = forge.comment_limit
+
+    def bot_identity(self) -> str | None:
+        return self.forge.bot_identity()
+
+    def list_comments(self) -> list[Comment]:
+        return self.forge.list_comments(self.key)
+
+    def create_comment(self, body: str) -> Comment:
+        return self.forge.create_comment(self.key, body)
+
+    def update_comment(self, comment_id: int, body: str) -> Comment:
+        return self.forge.update_comment(comment_id, body)
+
+    def delete_comment(self, comment_id: int) -> None:
+        self.forge.delete_comment(comment_id)
+
+    def comment_url(self, comment_id: int) -> str | None:
+        return str(self.forge.out_dir / f"comment-{self.key}.md")
 
 
 def _now() -> str:

@@ -1,4 +1,5 @@
-"""GitHub through PyGithub: issue comments, commit statuses, and images on an orphan `mlgate-assets` branch.
+"""GitHub through PyGithub: issue and commit comments, commit statuses, repository files, and images on an
+orphan `mlgate-assets` branch.
 
 The only module that imports PyGithub (`github`); it is imported when a GitHubForge is made, never at
 `mlgate diff` time. Every failure leaves as a ForgeError whose text has passed through the token Masker.
@@ -16,11 +17,14 @@ from urllib.parse import quote, urlsplit
 from mlgate.errors import ForgeError
 from mlgate.forge import (
     GITHUB_COMMENT_LIMIT,
+    ChangeThread,
     Comment,
+    CommentThread,
     PermissionUnknownError,
     PullInfo,
     Reaction,
     StatusState,
+    Target,
     request_error,
     truncate_description,
 )
@@ -28,6 +32,7 @@ from mlgate.forge.ratelimit import RateLimitPolicy, call_with_capped_wait, parse
 from mlgate.masking import Masker
 
 if TYPE_CHECKING:
+    from github.CommitComment import CommitComment
     from github.IssueComment import IssueComment
     from urllib3.util.retry import Retry
 
@@ -150,6 +155,24 @@ class GitHubForge:
     def comment_url(self, number: int, comment_id: int) -> str | None:
         return f"{self._server_url}/{self._repo_name}/pull/{number}#issuecomment-{comment_id}"
 
+    def thread(self, target: Target) -> CommentThread:
+        """A PR's or an issue's comments (one API on GitHub), or a commit's."""
+        if target.kind == "commit":
+            return _CommitThread(self, target.sha)
+        return ChangeThread(self, target.number)
+
+    def read_file(self, path: str, ref: str) -> bytes | None:
+        from github import UnknownObjectException
+
+        def read() -> bytes | None:
+            try:
+                found = self._repo.get_contents(path, ref=ref)
+            except UnknownObjectException:
+                return None
+            return None if isinstance(found, list) else bytes(found.decoded_content)
+
+        return self._call(f"read {path} at {ref}", read)
+
     def add_reaction(self, comment_id: int, reaction: Reaction) -> None:
         handle = self._comment_handle(comment_id)
         self._call(
@@ -265,6 +288,49 @@ class GitHubForge:
         )  # fmt: skip
 
 
+class _CommitThread:
+    """The comments of one commit (`/repos/O/R/commits/SHA/comments`); GitHub lets their author edit them."""
+
+    def __init__(self, forge: GitHubForge, sha: str) -> None:
+        self.forge, self.sha = forge, sha
+        self.label = f"commit {sha[:12]}"
+        self.comment_limit = forge.comment_limit
+
+    def bot_identity(self) -> str | None:
+        return self.forge.bot_identity()
+
+    def list_comments(self) -> list[Comment]:
+        commit = self.forge._repo.get_commit(self.sha)
+        return self.forge._call(
+            f"list the comments of {self.label}", lambda: [_comment(c) for c in commit.get_comments()]
+        )
+
+    def create_comment(self, body: str) -> Comment:
+        commit = self.forge._repo.get_commit(self.sha)
+        return self.forge._call(
+            f"comment on {self.label}", lambda: _comment(commit.create_comment(body)), write=True
+        )
+
+    def update_comment(self, comment_id: int, body: str) -> Comment:
+        handle = self.forge._repo.get_comment(comment_id)  # lazy: no request until edit()
+
+        def edit() -> Comment:
+            handle.edit(body)
+            return _comment(handle)
+
+        return self.forge._call(f"update commit comment {comment_id}", edit, write=True)
+
+    def delete_comment(self, comment_id: int) -> None:
+        handle = self.forge._repo.get_comment(comment_id)
+        self.forge._call(
+            f"delete commit comment {comment_id}", lambda: _ignore_missing(handle.delete), write=True
+        )
+
+    def comment_url(self, comment_id: int) -> str | None:
+        where = f"{self.forge._server_url}/{self.forge._repo_name}/commit/{self.sha}"
+        return f"{where}#commitcomment-{comment_id}"
+
+
 def server_url_of(api_url: str) -> str:
     """The web URL that goes with a REST root: api.github.com → github.com, HOST/api/v3 → HOST."""
     parts = urlsplit(api_url.rstrip("/"))
@@ -317,7 +383,7 @@ def _describe(exc: Exception) -> str:
     return f"HTTP {status}: {' '.join(str(message).split())[:300]}"
 
 
-def _comment(comment: IssueComment) -> Comment:
+def _comment(comment: IssueComment | CommitComment) -> Comment:
     return Comment(
         id=int(comment.id),
         author=str(comment.user.login),

@@ -1,4 +1,5 @@
-"""GitLab through python-gitlab: MR notes, commit statuses, and images through the project uploads API.
+"""GitLab through python-gitlab: MR and issue notes, commit statuses, repository files, and images through
+the project uploads API (commit comments: forge/gitlab_commits.py, through this forge).
 
 The only module that imports python-gitlab (`gitlab`); it is imported when a GitLabForge is made. Every
 failure leaves as a ForgeError whose text has passed through the token Masker.
@@ -21,8 +22,11 @@ from typing import Any, TypeVar
 from mlgate.errors import ForgeError
 from mlgate.forge import (
     GITLAB_COMMENT_LIMIT,
+    ChangeThread,
     Comment,
+    CommentThread,
     StatusState,
+    Target,
     request_error,
     truncate_description,
 )
@@ -30,6 +34,7 @@ from mlgate.forge.ratelimit import RateLimitPolicy, call_with_capped_wait, parse
 from mlgate.masking import Masker
 
 T = TypeVar("T")
+_Owner = tuple[str, int]  # ("mergerequests" | "issues", iid): where a note lives
 
 _STATES = {"success": "success", "failure": "failed", "error": "failed", "pending": "pending"}
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -73,7 +78,7 @@ class GitLabForge:
         self._project_name = project
         self._retry_after: float | None = None
         self._bot: str | None = None
-        self._note_mr: dict[int, int] = {}
+        self._note_owner: dict[int, _Owner] = {}
         self._uploaded: dict[str, str] = {}
 
     def bot_identity(self) -> str | None:
@@ -85,47 +90,71 @@ class GitLabForge:
         return self._bot
 
     def list_comments(self, number: int) -> list[Comment]:
-        mr = self._project.mergerequests.get(number, lazy=True)
-
-        def every_page() -> list[Comment]:
-            notes = mr.notes.list(get_all=True, sort="asc", order_by="created_at", obey_rate_limit=False)
-            return [self._remember(number, _comment(n.attributes)) for n in notes if not n.system]
-
-        return sorted(self._call(f"list the notes of !{number}", every_page), key=lambda c: c.id)
+        return self._list_notes(("mergerequests", number))
 
     def create_comment(self, number: int, body: str) -> Comment:
-        mr = self._project.mergerequests.get(number, lazy=True)
-        data = {"body": neutralize_quick_actions(body)}
-        note = self._call(
-            f"comment on !{number}", lambda: mr.notes.create(data, obey_rate_limit=False), write=True
-        )
-        return self._remember(number, _comment(note.attributes))
+        return self._create_note(("mergerequests", number), body)
 
     def update_comment(self, comment_id: int, body: str) -> Comment:
-        number = self._number_of(comment_id)
-        mr = self._project.mergerequests.get(number, lazy=True)
+        notes = self._notes(self._owner_of(comment_id))
         data = {"body": neutralize_quick_actions(body)}
         updated = self._call(
             f"update note {comment_id}",
-            lambda: mr.notes.update(comment_id, data, obey_rate_limit=False),
+            lambda: notes.update(comment_id, data, obey_rate_limit=False),
             write=True,
         )
-        return _comment(updated)
+        return note_comment(updated)
 
     def delete_comment(self, comment_id: int) -> None:
+        notes = self._notes(self._owner_of(comment_id))
+        self._call(f"delete note {comment_id}", lambda: delete_quietly(notes, comment_id), write=True)
+        self._note_owner.pop(comment_id, None)
+
+    def thread(self, target: Target) -> CommentThread:
+        """An MR's notes, an issue's notes (both editable), or a commit's discussions."""
+        if target.kind == "commit":
+            from mlgate.forge.gitlab_commits import CommitDiscussions
+
+            return CommitDiscussions(self, target.sha)
+        if target.kind == "issue":
+            return _IssueThread(self, target.number)
+        return ChangeThread(self, target.number)
+
+    def read_file(self, path: str, ref: str) -> bytes | None:
+        """The repository files API (`GET /projects/:id/repository/files/:path/raw?ref=`)."""
         import gitlab
 
-        mr = self._project.mergerequests.get(self._number_of(comment_id), lazy=True)
-
-        def delete() -> None:
+        def read() -> bytes | None:
             try:
-                mr.notes.delete(comment_id, obey_rate_limit=False)
-            except gitlab.GitlabDeleteError as exc:
-                if exc.response_code != 404:  # already gone: a concurrent run, or a retried DELETE
-                    raise
+                raw = self._project.files.raw(file_path=path, ref=ref, obey_rate_limit=False)
+            except gitlab.GitlabGetError as exc:
+                if exc.response_code == 404:
+                    return None
+                raise
+            return bytes(raw) if isinstance(raw, bytes) else None
 
-        self._call(f"delete note {comment_id}", delete, write=True)
-        self._note_mr.pop(comment_id, None)
+        return self._call(f"read {path} at {ref}", read)
+
+    def _list_notes(self, owner: _Owner) -> list[Comment]:
+        notes = self._notes(owner)
+
+        def every_page() -> list[Comment]:
+            found = notes.list(get_all=True, sort="asc", order_by="created_at", obey_rate_limit=False)
+            return [self._remember(owner, note_comment(n.attributes)) for n in found if not n.system]
+
+        return sorted(self._call(f"list the notes of {_label(owner)}", every_page), key=lambda c: c.id)
+
+    def _create_note(self, owner: _Owner, body: str) -> Comment:
+        notes = self._notes(owner)
+        data = {"body": neutralize_quick_actions(body)}
+        note = self._call(
+            f"comment on {_label(owner)}", lambda: notes.create(data, obey_rate_limit=False), write=True
+        )
+        return self._remember(owner, note_comment(note.attributes))
+
+    def _notes(self, owner: _Owner) -> Any:
+        collection, number = owner
+        return getattr(self._project, collection).get(number, lazy=True).notes
 
     def set_status(
         self, sha: str, state: StatusState, description: str, context: str, target_url: str | None = None
@@ -185,12 +214,16 @@ class GitLabForge:
         return self._call(f"find the MR of {sha[:12]}", first_open)
 
     def comment_url(self, number: int, comment_id: int) -> str | None:
+        return self.web_url(f"merge_requests/{number}#note_{comment_id}")
+
+    def web_url(self, page: str) -> str | None:
+        """`<server>/<project>/-/<page>`; None for a project given by id (its path is unknown)."""
         if str(self._project_name).isdigit():
             return None  # the web path of a project given by id is unknown without a request
-        return f"{self._web_url}/{self._project_name}/-/merge_requests/{number}#note_{comment_id}"
+        return f"{self._web_url}/{self._project_name}/-/{page}"
 
-    def _remember(self, number: int, comment: Comment) -> Comment:
-        self._note_mr[comment.id] = number
+    def _remember(self, owner: _Owner, comment: Comment) -> Comment:
+        self._note_owner[comment.id] = owner
         return comment
 
     def merge_request_head(self, number: int) -> tuple[str, str, str | None]:
@@ -215,12 +248,12 @@ class GitLabForge:
 
         return self._call(f"read the access level of @{username}", read)
 
-    def _number_of(self, comment_id: int) -> int:
-        # NOTE: GitLab's notes API needs the MR iid next to the note id; the Protocol names notes by id only,
-        # so the forge remembers which MR each listed or created note belongs to.
-        if comment_id not in self._note_mr:
+    def _owner_of(self, comment_id: int) -> _Owner:
+        # NOTE: GitLab's notes API needs the MR (or issue) iid next to the note id; the Protocol names notes
+        # by id only, so the forge remembers which MR or issue each listed or created note belongs to.
+        if comment_id not in self._note_owner:
             raise ForgeError(f"GitLab {self._project_name}", f"note {comment_id} was not listed by this run")
-        return self._note_mr[comment_id]
+        return self._note_owner[comment_id]
 
     def _remember_rate_limit(self, response: Any, *args: Any, **kwargs: Any) -> None:
         if response.status_code == 429:
@@ -250,6 +283,47 @@ class GitLabForge:
         )  # fmt: skip
 
 
+class _IssueThread:
+    """The notes of issue `number`: the MR note routes with `issues` for `merge_requests`."""
+
+    def __init__(self, forge: GitLabForge, number: int) -> None:
+        self.forge, self.owner = forge, ("issues", number)
+        self.label = f"issue #{number}"
+        self.comment_limit = forge.comment_limit
+
+    def bot_identity(self) -> str | None:
+        return self.forge.bot_identity()
+
+    def list_comments(self) -> list[Comment]:
+        return self.forge._list_notes(self.owner)
+
+    def create_comment(self, body: str) -> Comment:
+        return self.forge._create_note(self.owner, body)
+
+    def update_comment(self, comment_id: int, body: str) -> Comment:
+        return self.forge.update_comment(comment_id, body)
+
+    def delete_comment(self, comment_id: int) -> None:
+        self.forge.delete_comment(comment_id)
+
+    def comment_url(self, comment_id: int) -> str | None:
+        return self.forge.web_url(f"issues/{self.owner[1]}#note_{comment_id}")
+
+
+def delete_quietly(notes: Any, note_id: int) -> None:
+    import gitlab
+
+    try:
+        notes.delete(note_id, obey_rate_limit=False)
+    except gitlab.GitlabDeleteError as exc:
+        if exc.response_code != 404:  # already gone: a concurrent run, or a retried DELETE
+            raise
+
+
+def _label(owner: _Owner) -> str:
+    return f"issue #{owner[1]}" if owner[0] == "issues" else f"!{owner[1]}"
+
+
 def neutralize_quick_actions(body: str) -> str:
     """`body` with a backslash before any `/` that starts a line outside fenced code (see the module doc)."""
     lines, fence = [], ""
@@ -271,7 +345,7 @@ def neutralize_quick_actions(body: str) -> str:
     return "\n".join(lines)
 
 
-def _comment(attributes: dict[str, Any]) -> Comment:
+def note_comment(attributes: dict[str, Any]) -> Comment:
     author = attributes.get("author") or {}
     return Comment(
         id=int(attributes["id"]),

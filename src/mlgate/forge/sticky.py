@@ -1,5 +1,7 @@
 """The sticky comment: one comment per (PR, report id), found by its hidden marker and the bot's own author.
 
+The same rules hold on any CommentThread (`upsert_sticky_thread`): an issue, or a commit.
+
 The marker is the body's first line: `<!-- mlgate:report id=default run=2026-12-03T08:00:00Z/123 -->`. The
 run stamp is `<ISO-8601 time>/<run>` (`run` an integer or dotted integers, e.g. `123.2` for a re-run attempt);
 a comment is only ever overwritten by a newer run.
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mlgate.errors import ForgeError
-from mlgate.forge import Comment, Forge, UncertainWriteError
+from mlgate.forge import ChangeThread, Comment, CommentThread, Forge, UncertainWriteError
 
 _MARKER = re.compile(r"<!-- mlgate:report id=(?P<id>[A-Za-z0-9._-]+) run=(?P<run>\S+) -->")
 _REPORT_ID = re.compile(r"[A-Za-z0-9._-]+")
@@ -67,17 +69,22 @@ def upsert_sticky_comment(
     `forge.comment_limit` is a ForgeError before any request: the caller budgets the report first.
     `settle_s` fixes the read-back delay after an update (default: twice the update's round trip, ≥ 50 ms).
     """
+    thread = ChangeThread(forge, number)
+    return upsert_sticky_thread(thread, body, marker, run_stamp=run_stamp, settle_s=settle_s)
+
+
+def upsert_sticky_thread(
+    thread: CommentThread, body: str, marker: str, *, run_stamp: str, settle_s: float | None = None
+) -> Comment:
+    """`upsert_sticky_comment` on any CommentThread: a PR/MR, an issue, or a commit."""
     full = _with_marker(body, marker, run_stamp)
-    if len(full) > forge.comment_limit:
+    if len(full) > thread.comment_limit:
         raise ForgeError(
-            f"comment on #{number}",
-            f"body is {len(full):,} characters, over the forge's limit of {forge.comment_limit:,}",
+            f"comment on {thread.label}",
+            f"body is {len(full):,} characters, over the forge's limit of {thread.comment_limit:,}",
             hint="render the report with the forge's budget before publishing",
         )
-    bot = forge.bot_identity()
-    if bot is None:
-        raise ForgeError(f"comment on #{number}", "cannot tell which comments are the bot's own")
-    run = _StickyRun(forge, number, bot, marker, full, settle_s)
+    run = _StickyRun(thread, _bot_of(thread), marker, full, settle_s)
     ours = run.listing()
     if not ours:
         created = run.create()
@@ -89,10 +96,15 @@ def upsert_sticky_comment(
 
 def find_sticky_comments(forge: Forge, number: int, report_id: str) -> list[Comment]:
     """The bot's comments of report `report_id` on PR/MR `number` (every page), lowest id first."""
-    bot = forge.bot_identity()
+    thread = ChangeThread(forge, number)
+    return _StickyRun(thread, _bot_of(thread), report_id, "", None).listing()
+
+
+def _bot_of(thread: CommentThread) -> str:
+    bot = thread.bot_identity()
     if bot is None:
-        raise ForgeError(f"comment on #{number}", "cannot tell which comments are the bot's own")
-    return _StickyRun(forge, number, bot, report_id, "", None).listing()
+        raise ForgeError(f"comment on {thread.label}", "cannot tell which comments are the bot's own")
+    return bot
 
 
 def _with_marker(body: str, report_id: str, run_stamp: str) -> str:
@@ -113,8 +125,7 @@ def _merge(listed: list[Comment], created: Comment) -> list[Comment]:
 class _StickyRun:
     """One upsert: who we are, where we post, and the full body (marker line first) we want there."""
 
-    forge: Forge
-    number: int
+    thread: CommentThread
     bot: str
     report_id: str
     full: str
@@ -127,7 +138,7 @@ class _StickyRun:
     def listing(self) -> list[Comment]:
         """Our comments (marker AND author), every page, lowest id first."""
         mine = []
-        for comment in self.forge.list_comments(self.number):
+        for comment in self.thread.list_comments():
             found = parse_marker(comment.body)
             if comment.author == self.bot and found is not None and found[0] == self.report_id:
                 mine.append(comment)
@@ -136,10 +147,10 @@ class _StickyRun:
     def create(self) -> Comment:
         """Create once; when the outcome is unknown, look before creating again (never a blind retry)."""
         try:
-            return self.forge.create_comment(self.number, self.full)
+            return self.thread.create_comment(self.full)
         except UncertainWriteError:
             stored = [c for c in self.listing() if _key_of(c.body) == self.key]
-            return stored[0] if stored else self.forge.create_comment(self.number, self.full)
+            return stored[0] if stored else self.thread.create_comment(self.full)
 
     def settle(self, ours: list[Comment]) -> list[Comment]:
         """Write our body into the lowest-id comment unless a run as new or newer is there or on its way.
@@ -152,12 +163,12 @@ class _StickyRun:
             if keep_key >= self.key or newest > self.key:
                 return ours
             started = time.monotonic()
-            self.forge.update_comment(ours[0].id, self.full)
+            self.thread.update_comment(ours[0].id, self.full)
             time.sleep(self._delay(time.monotonic() - started))
             ours = self.listing()
             if not ours:
                 raise ForgeError(
-                    f"comment on #{self.number}", "the sticky comment disappeared during the update"
+                    f"comment on {self.thread.label}", "the sticky comment disappeared during the update"
                 )
         return ours
 
@@ -175,7 +186,7 @@ class _StickyRun:
         ranked = [(_key_of(c.body), -c.id, c) for c in ours]
         for key, rank, extra in ranked[1:]:
             if any((other_key, other_rank) > (key, rank) for other_key, other_rank, _ in ranked):
-                self.forge.delete_comment(extra.id)
+                self.thread.delete_comment(extra.id)
 
 
 def _key_of(body: str) -> StampKey | tuple[()]:

@@ -25,7 +25,6 @@ from mlgate.model import (
     Verdict,
     format_number,
 )
-from mlgate.stats import Decision, StatsError, decide
 
 # fmt: off
 _HIGHER = frozenset((
@@ -169,6 +168,9 @@ def _tolerance_verdict(
 
 def _noise_verdict(delta: Delta, good: float, margin: float) -> _Judgement | None:
     """DESIGN §6's three-way rule on the interval of the gain; None when it cannot be applied (NaN, inf)."""
+    # NOTE: imported here, not at the top: `mlgate diff` without predictions never needs the statistics.
+    from mlgate.stats import Decision, StatsError, decide
+
     assert delta.interval is not None
     interval = delta.interval
     try:

@@ -232,32 +232,42 @@ def test_results_over_the_limit_raise_naming_the_key_when_copying_back(tmp_path:
     assert not (tmp_path / "metrics.json").exists()
 
 
-def test_fetch_roots_read_each_file_or_the_folder_above_its_glob_once() -> None:
+def test_each_file_or_the_folder_above_its_glob_is_read_once_when_fetching_results() -> None:
     patterns = ["metrics.json", "eval/*.yaml", "eval/sub/x.csv", "plots/**/*.png", "logs/history.csv"]
     assert fetch_roots(patterns) == ["eval", "logs/history.csv", "metrics.json", "plots"]
     assert fetch_roots(["metrics.json", "*.json"]) == [""]
 
 
-def test_the_tar_holds_the_tree_under_the_workdir_owned_by_the_container_user(tmp_path: Path) -> None:
+def test_tree_is_packed_under_the_workdir_with_symlinks_kept_when_copying_in(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src/train.py").write_text("print(1)\n")
     (tmp_path / "run.sh").write_text("#!/bin/sh\n")
     (tmp_path / "run.sh").chmod(0o755)
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git/HEAD").write_text("ref\n")
+    secret = tmp_path.parent / f"{tmp_path.name}-secret"
+    secret.write_text("host-only key")
+    (tmp_path / "src/key").symlink_to(secret)
     package = scan_tree(tmp_path, DockerConfig(), Console(out=io.StringIO(), err=io.StringIO()))
     buffer = io.BytesIO()
     write_tar(package, buffer, (1001, 127))
+    assert b"host-only key" not in buffer.getvalue()
     with tarfile.open(fileobj=io.BytesIO(buffer.getvalue())) as tar:
         members = {m.name: m for m in tar.getmembers()}
     assert list(members) == ["mlgate", "mlgate/work", "mlgate/work/src", "mlgate/work/run.sh",
-                             "mlgate/work/src/train.py"]  # fmt: skip
+                             "mlgate/work/src/key", "mlgate/work/src/train.py"]  # fmt: skip
+    assert members["mlgate/work/src/key"].issym()
+    assert members["mlgate/work/src/key"].linkname == str(secret)
     assert {(m.uid, m.gid) for m in members.values()} == {(1001, 127)}
     assert members["mlgate/work/run.sh"].mode == 0o755
     assert members["mlgate/work/src/train.py"].mode == 0o644
+    assert {m.name for m in members.values() if m.isreg()} == {
+        "mlgate/work/run.sh",
+        "mlgate/work/src/train.py",
+    }
 
 
-def test_a_tree_over_the_upload_limit_is_refused_naming_the_docker_keys(tmp_path: Path) -> None:
+def test_upload_is_refused_naming_the_docker_keys_when_the_tree_is_over_the_limit(tmp_path: Path) -> None:
     (tmp_path / "data.bin").write_bytes(b"0" * 20000)
     with pytest.raises(TrainingError) as info:
         scan_tree(tmp_path, DockerConfig(max_upload_mb=0.01), Console(out=io.StringIO(), err=io.StringIO()))

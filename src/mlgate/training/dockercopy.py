@@ -3,7 +3,7 @@
 In: the files `raypack.scan` picks (the Ray upload's rules: .git, virtual envs, caches and mlgate's own output
 always left out, plus `train.docker.excludes`, files over `large_file_mb` left out and printed, the whole
 refused over `max_upload_mb` before anything is sent), as one tar under `WORKDIR`, owned by the container's
-user, for `put_archive` into the created container.
+user, for `put_archive` into the created container. Symlinks go as symlinks, never as the file they name.
 
 Out: for each result pattern, the file itself or the deepest folder above its first glob is read back with
 `get_archive` as a tar stream. Only regular files whose names stay inside the tree and match a pattern are
@@ -77,7 +77,12 @@ def write_tar(package: Package, out: IO[bytes], owner: tuple[int, int]) -> None:
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             tar.addfile(_owned(info, owner))
         for name, path in package.files:
+            # NOTE: lstat, so a symlink stays a symlink: one a PR commits pointing at a file of this machine
+            # (~/.ssh/id_rsa) dangles in the container instead of carrying that file to the Docker host.
             info = tar.gettarinfo(str(path), arcname=f"{WORKDIR.relative_to('/')}/{name}")
+            if not info.isreg():
+                tar.addfile(_owned(info, owner))
+                continue
             info.mode = 0o755 if info.mode & 0o100 else 0o644
             with path.open("rb") as handle:
                 tar.addfile(_owned(info, owner), handle)

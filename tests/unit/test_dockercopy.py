@@ -12,6 +12,7 @@ import socket
 import socketserver
 import tarfile
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from tests.conftest import CliRunner
 from tests.gitproject import GitProject
 
 DOCKER_SOCKET = "/var/run/docker.sock"
+MARK = "MLGATE_TEST_RUN"
 
 
 def _pipe(source: socket.socket, target: socket.socket) -> None:
@@ -72,12 +74,14 @@ def tcp_daemon(docker_image: str) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def _leftover_containers() -> list[Any]:
+def _leftover_containers(marker: str) -> list[str]:
+    """mlgate's training containers that carry `MARK=marker`: this test's, not another run's on the daemon."""
     from docker.client import DockerClient
 
     client = DockerClient.from_env()
     try:
-        return list(client.containers.list(all=True, filters={"label": LABEL}))
+        found = client.containers.list(all=True, filters={"label": LABEL})
+        return [c.id for c in found if f"{MARK}={marker}" in (c.attrs["Config"].get("Env") or [])]
     finally:
         client.close()
 
@@ -100,9 +104,10 @@ print("trained", flush=True)
 def test_metrics_come_back_and_nothing_else_when_training_on_a_tcp_daemon_with_copy(
     project: GitProject, cli: CliRunner, tcp_daemon: str, docker_image: str
 ) -> None:
+    marker = uuid.uuid4().hex
     config = (
         f"train: {{command: python3 train.py, backend: docker, image: '{docker_image}', "
-        "docker: {transfer: copy}}\nmetrics: [metrics.json, 'eval/*.json']\n"
+        f"env: {{{MARK}: '{marker}'}}, docker: {{transfer: copy}}}}\nmetrics: [metrics.json, 'eval/*.json']\n"
     )
     train = f"HOST = {str(project.root)!r}\n" + TRAIN
     project.commit("main", **{".mlgate.yml": config, "train_dot_py": train, "data_dot_txt": "3\n"})
@@ -117,12 +122,12 @@ def test_metrics_come_back_and_nothing_else_when_training_on_a_tcp_daemon_with_c
     assert "copied back from the container: eval/extra.json, metrics.json" in result.err
     extra = json.loads((project.root / ".mlgate/run.json").read_text())["extra"]
     assert (extra["docker_transfer"], extra["docker_host"]) == ("copy", tcp_daemon)
-    assert _leftover_containers() == []
+    assert _leftover_containers(marker) == []
 
 
-def _spec(root: Path, command: str, outputs: tuple[str, ...]) -> TrainSpec:
-    log = root / ".mlgate" / "train.log"
-    return TrainSpec(command=command, cwd=root, env={}, timeout_s=60.0, log_path=log, outputs=outputs)
+def _spec(root: Path, command: str, outputs: tuple[str, ...], marker: str = "") -> TrainSpec:
+    log, env = root / ".mlgate" / "train.log", {MARK: marker}
+    return TrainSpec(command=command, cwd=root, env=env, timeout_s=60.0, log_path=log, outputs=outputs)
 
 
 def _backend(image: str, daemon: str, **docker: Any) -> DockerBackend:
@@ -146,16 +151,15 @@ def test_auto_copies_and_a_missing_result_is_the_usual_metrics_error_when_the_da
 def test_results_over_the_limit_are_refused_and_the_container_removed_when_copying_back(
     tmp_path: Path, tcp_daemon: str, docker_image: str
 ) -> None:
-    command = "head -c 20000 /dev/zero > metrics.json"
+    command, marker = "head -c 20000 /dev/zero > metrics.json", uuid.uuid4().hex
     backend = _backend(docker_image, tcp_daemon, transfer="copy", max_results_mb=0.01)
+    spec = _spec(tmp_path, command, ("metrics.json",), marker)
     with pytest.raises(TrainingError) as info:
-        backend.run(
-            _spec(tmp_path, command, ("metrics.json",)), Console(out=io.StringIO(), err=io.StringIO())
-        )
+        backend.run(spec, Console(out=io.StringIO(), err=io.StringIO()))
     assert info.value.exit_code is ExitCode.RUN_FAILED
     assert info.value.where == "train.docker.max_results_mb"
     assert not (tmp_path / "metrics.json").exists()
-    assert _leftover_containers() == []
+    assert _leftover_containers(marker) == []
 
 
 def _tar(*members: tuple[str, bytes | str | None]) -> bytes:
@@ -177,9 +181,11 @@ def _tar(*members: tuple[str, bytes | str | None]) -> bytes:
 
 
 def _fetch(archives: dict[str, bytes]) -> Any:
-    def fetch(path: str) -> Iterable[bytes] | None:
+    def fetch(path: str) -> contextlib.AbstractContextManager[Iterable[bytes] | None]:
         data = archives.get(path)
-        return None if data is None else (data[i : i + 100] for i in range(0, len(data), 100))
+        return contextlib.nullcontext(
+            None if data is None else (data[i : i + 100] for i in range(0, len(data), 100))
+        )
 
     return fetch
 

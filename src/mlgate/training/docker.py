@@ -22,7 +22,8 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -314,15 +315,22 @@ class DockerBackend:
         return record
 
 
-def _archive(container: Any, path: str) -> Any:
-    """The tar stream of `path` in the container, or None when it is not there."""
-    from docker.errors import NotFound
+@contextmanager
+def _archive(container: Any, path: str) -> Iterator[Iterator[bytes] | None]:
+    """The tar stream of `path` in the container (None when it is not there), closed when left."""
+    from docker.errors import APIError
 
-    try:
-        chunks, _ = container.get_archive(path)
-    except NotFound:
-        return None
-    return chunks
+    # NOTE: `Container.get_archive` returns a bare generator: one left unfinished (results over the limit)
+    # leaks its connection. The same request through the SDK's own session, as a Response, can be closed.
+    api = container.client.api
+    url = f"{api.base_url}/v{api.api_version}/containers/{container.id}/archive"
+    with api.get(url, params={"path": path}, stream=True, timeout=API_TIMEOUT_S) as response:
+        if response.status_code == 404:
+            yield None
+            return
+        if response.status_code >= 400:
+            raise APIError(f"GET archive {path}", response=response, explanation=response.text[:300])
+        yield response.iter_content(raypack.MIB)
 
 
 def _status(container: Any) -> str:

@@ -23,6 +23,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -35,7 +36,8 @@ from mlgate.training.raypack import MIB, Package
 from mlgate.tree import WorkTree
 
 WORKDIR = PurePosixPath("/mlgate/work")
-Fetch = Callable[[str], Iterable[bytes] | None]  # container path → its tar stream, None when it is absent
+# container path → its tar stream (None when it is absent), closed when the `with` block is left
+Fetch = Callable[[str], AbstractContextManager[Iterable[bytes] | None]]
 RESULTS_HINT = (
     "name fewer or smaller result files; write large outputs (checkpoints) to storage the runner reaches"
 )
@@ -125,9 +127,9 @@ def copy_results(fetch: Fetch, patterns: Sequence[str], root: Path, limit_bytes:
         staging = Path(scratch)
         budget = limit_bytes
         for top in fetch_roots(wanted):
-            chunks = fetch(str(WORKDIR / top) if top else str(WORKDIR))
-            if chunks is not None:  # absent: not written, and the metrics loader says so as for a local run
-                budget -= _stage(chunks, top, wanted, staging, budget, limit_bytes)
+            with fetch(str(WORKDIR / top) if top else str(WORKDIR)) as chunks:
+                if chunks is not None:  # absent: not written; the metrics loader says so as for a local run
+                    budget -= _stage(chunks, top, wanted, staging, budget, limit_bytes)
         return _place(staging, wanted, root)
 
 

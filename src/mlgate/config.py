@@ -75,6 +75,24 @@ class RayConfig(_Section):
     max_results_mb: float = Field(64, gt=0, description="most result data a job may send back")
 
 
+class DockerConfig(_Section):
+    """`train.docker`: how the work tree reaches the training container."""
+
+    transfer: Literal["auto", "mount", "copy"] = Field(
+        "auto",
+        description="mount: bind-mount the work tree; copy: copy it in and the results out; auto: mount with "
+        "a local daemon, copy with a remote one (DOCKER_HOST tcp:// or ssh://, or a remote docker context)",
+    )
+    excludes: list[str] = Field(default_factory=list, description="gitignore-like; left out of the copy")
+    results: list[str] = Field(
+        default_factory=list,
+        description="more files or globs to copy back, besides metrics, params, predictions and plot data",
+    )
+    max_upload_mb: float = Field(100, gt=0, description="refuse to copy a larger work tree")
+    large_file_mb: float = Field(25, gt=0, description="files larger than this are left out of the copy")
+    max_results_mb: float = Field(64, gt=0, description="most result data copied back")
+
+
 class TrainConfig(_Section):
     """`train`: the training command and where it runs."""
 
@@ -85,6 +103,7 @@ class TrainConfig(_Section):
     timeout: float = Field(7200.0, description="seconds, or a duration such as 90s, 15m, 2h")
     env: dict[str, str] = Field(default_factory=dict)
     ray: RayConfig = Field(default_factory=RayConfig)
+    docker: DockerConfig = Field(default_factory=DockerConfig)
 
     @field_validator("timeout", mode="before")
     @classmethod

@@ -95,7 +95,7 @@ def telemetry_facts(run: RunRecord) -> list[Fact]:
 
 
 def _backend_facts(run: RunRecord) -> list[Fact]:
-    """Where a remote backend ran the job: Ray cluster, job, node, queue and run time; Docker image."""
+    """Where a remote backend ran the job: Ray cluster, job, node, queue and run time; Docker image, host."""
     extra = run.extra
     facts = []
     if extra.get("ray_job_id"):
@@ -110,6 +110,10 @@ def _backend_facts(run: RunRecord) -> list[Fact]:
             facts.append(Fact("Job time", " · ".join(times), False))
     if extra.get("image"):
         facts.append(Fact("Image", extra["image"]))
+    if extra.get("docker_transfer"):
+        how = {"copy": "work tree copied in, results copied out", "mount": "work tree bind-mounted"}
+        said = how.get(extra["docker_transfer"], extra["docker_transfer"])
+        facts.append(Fact("Docker host", f"{extra.get('docker_host', '?')} · {said}"))
     return facts
 
 

@@ -77,8 +77,10 @@ def test_unreachable_docker_daemon_is_exit_3_with_a_hint_when_backend_is_docker(
     result = cli("train", env={"DOCKER_HOST": "tcp://127.0.0.1:1"})
     assert result.code == 3
     lines = result.err.splitlines()
-    assert lines[0].startswith("mlgate: error: docker (tcp://127.0.0.1:1): cannot reach the Docker daemon")
-    assert lines[1].startswith("hint: start Docker, or set DOCKER_HOST")
+    prefix = "mlgate: error: docker (DOCKER_HOST=tcp://127.0.0.1:1): cannot reach the Docker daemon"
+    assert lines[0].startswith(prefix)
+    assert lines[1].startswith("hint: check that the machine DOCKER_HOST names is up")
+    assert len(lines) == 2
     assert "Traceback" not in result.err
 
 

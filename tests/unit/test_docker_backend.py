@@ -1,8 +1,7 @@
 """The docker backend: containers on a real engine (marked `container`), and its pure path/env/GPU logic.
 
-The engine comes from `../shared/harness/ensure-docker.sh` where that exists (stopped again only if this
-session started it) and the image from `build-base-image.sh` (no registry on these machines); elsewhere a
-running engine and `python:3.11-slim`. Without an engine the container tests skip, saying why.
+The engine and image come from the `docker_image` fixture (tests/unit/conftest.py). Without an engine the
+container tests skip, saying why.
 """
 
 from __future__ import annotations
@@ -11,10 +10,8 @@ import io
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,73 +23,8 @@ from mlgate.errors import ConfigError, ExitCode, TrainingError
 from mlgate.model import RunRecord
 from mlgate.training import TrainSpec, check_run
 from mlgate.training.backends import backend_for
-from mlgate.training.docker import (
-    LABEL,
-    DockerBackend,
-    container_env,
-    container_user,
-    device_requests,
-    host_path,
-    in_container,
-    own_container_id,
-)
-
-ROOT = Path(__file__).resolve().parents[2]
-HARNESS = ROOT.parent / "shared" / "harness"
-LOCAL_IMAGE = "mlgate-base:bookworm"
-
-
-def _engine_answers() -> bool:
-    """Whether a Docker daemon answers (asked through the CLI: a failed SDK probe leaks its socket)."""
-    try:
-        done = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"],
-                              capture_output=True, text=True, timeout=20)  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0 and bool(done.stdout.strip())
-
-
-def _last_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[-1] if lines else "no output"
-
-
-def _start_engine() -> int | None:
-    """The PID of a dockerd this session started, or None when one was already running."""
-    if _engine_answers():
-        return None
-    if not (HARNESS / "ensure-docker.sh").exists():
-        pytest.skip(
-            "no Docker engine answers and ../shared/harness/ensure-docker.sh is not here to start one"
-        )
-    done = subprocess.run([HARNESS / "ensure-docker.sh"], capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        pytest.skip(f"Docker cannot run here: {_last_line(done.stderr)}")
-    first = done.stdout.split()
-    return int(first[1]) if first[:1] == ["started"] else None
-
-
-def _base_image() -> str:
-    if not (HARNESS / "build-base-image.sh").exists():
-        return "python:3.11-slim"
-    done = subprocess.run(
-        [HARNESS / "build-base-image.sh", LOCAL_IMAGE, "/tmp/mlgate-base-cache"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.skip(f"cannot build the base image {LOCAL_IMAGE}: {_last_line(done.stdout + done.stderr)}")
-    return LOCAL_IMAGE
-
-
-@pytest.fixture(scope="session")
-def docker_image() -> Iterator[str]:
-    """An image with python3 on a running engine; the engine is stopped afterwards only if we started it."""
-    started = _start_engine()
-    try:
-        yield _base_image()
-    finally:
-        if started is not None:
-            os.kill(started, signal.SIGTERM)
+from mlgate.training.docker import LABEL, DockerBackend, container_env, container_user, device_requests
+from mlgate.training.dockerhost import host_path, in_container, own_container_id
 
 
 def _spec(tmp_path: Path, command: str, **overrides: Any) -> TrainSpec:
@@ -242,10 +174,11 @@ def test_unreachable_daemon_is_exit_3_with_a_hint_when_docker_host_is_wrong(tmp_
     with pytest.raises(TrainingError) as info:
         _run("any:image", _spec(tmp_path, "true"), env={"DOCKER_HOST": "tcp://127.0.0.1:1"})
     assert info.value.exit_code is ExitCode.RUN_FAILED
-    assert info.value.where == "docker (tcp://127.0.0.1:1)"
+    assert info.value.where == "docker (DOCKER_HOST=tcp://127.0.0.1:1)"
     assert "cannot reach the Docker daemon" in info.value.what
     assert info.value.hint is not None
     assert "DOCKER_HOST" in info.value.hint
+    assert "docker -H" in info.value.hint
 
 
 def test_backend_is_chosen_from_config_when_backend_is_docker() -> None:

@@ -180,3 +180,16 @@ def test_telemetry_names_the_ray_cluster_job_node_and_times_when_the_backend_is_
     assert facts["Node"] == "10.0.0.5 (node1)"
     assert facts["Job time"].startswith("queued 0.4")
     assert "ran 3.2" in facts["Job time"]
+
+
+def test_telemetry_names_the_docker_host_and_transfer_when_the_work_tree_was_copied() -> None:
+    from mlgate.model import RunRecord
+    from mlgate.wording import telemetry_facts
+
+    run = RunRecord(
+        command="python train.py", backend="docker", exit_code=0, duration_s=5.0,
+        extra={"image": "trainer:cuda12", "docker_host": "ssh://ci@gpu-box", "docker_transfer": "copy"},
+    )  # fmt: skip
+    facts = {fact.label: fact.value for fact in telemetry_facts(run)}
+    assert facts["Image"] == "trainer:cuda12"
+    assert facts["Docker host"] == "ssh://ci@gpu-box · work tree copied in, results copied out"

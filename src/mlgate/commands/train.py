@@ -14,6 +14,7 @@ from mlgate.model import RunRecord
 from mlgate.pipeline import load_effective_config
 from mlgate.training import TrainSpec, check_run, describe_failure, training_env
 from mlgate.training.backends import backend_for
+from mlgate.training.outputs import output_paths
 
 RUN_RECORD = Path(".mlgate") / "run.json"
 TRAIN_LOG = Path(".mlgate") / "train.log"
@@ -58,6 +59,7 @@ def train(ctx: Context, config: Config, root: Path) -> RunRecord:
         log_path=root / TRAIN_LOG,
         gpus=config.train.gpus,
         runner_env=ctx.env,
+        outputs=output_paths(config, root),
     )
     record = backend.run(spec, ctx.console)
     write_record(record, root / RUN_RECORD)

@@ -41,6 +41,7 @@ class TrainSpec:
     gpus: str = "none"
     runner_env: Mapping[str, str] = field(default_factory=dict)
     result_paths: tuple[str, ...] = ()  # files and globs the run must bring back (remote backends)
+    outputs: tuple[str, ...] = ()  # files and globs mlgate reads after the run (metrics, predictions, plots)
 
 
 class Backend(Protocol):

@@ -1,32 +1,39 @@
-"""The `docker` backend: the training command in a container of `train.image`, with the repo bind-mounted.
+"""The `docker` backend: the training command in a container of `train.image`, with the work tree in it.
 
-The command runs as `/bin/sh -c COMMAND` under the engine's init (so SIGTERM reaches it), in the work tree
-mounted at the same path as here, with the environment passed on (less this machine's own paths and the
-forge tokens), GPUs through `device_requests`. Its log is streamed line by line like the subprocess
-backend's. A timeout or Ctrl-C stops the container; it is always removed. The daemon is the one `DOCKER_HOST`
-names (tcp:// or ssh://, through the SDK's `from_env`), else the local socket.
+The command runs as `/bin/sh -c COMMAND` under the engine's init (so SIGTERM reaches it), with the environment
+passed on (less this machine's own paths and the forge tokens), GPUs through `device_requests`. Its log is
+streamed line by line like the subprocess backend's. A timeout or Ctrl-C stops the container; it is always
+removed. The daemon is the one `DOCKER_HOST` (tcp:// or ssh://) or the current docker context names, else the
+local socket (dockerhost).
 
-When mlgate itself runs in a container that shares the daemon's socket (a GitHub container action), a path
-here is not a path on the daemon's host: the bind-mount source is translated through the mounts of mlgate's
-own container, found by inspecting it.
+The work tree reaches the container in one of two ways (`train.docker.transfer`):
+
+    mount   bind-mounted at the same path as here (for a local daemon; translated to the host's path when
+            mlgate itself runs in a container beside the daemon)
+    copy    put into the created container at /mlgate/work, and after the run the result files (the
+            metrics, params, predictions and plot data, plus `train.docker.results`) copied back (dockercopy):
+            for a remote daemon, whose host does not hold this work tree
+
+The RunRecord says which was used (`docker_transfer`) and where the daemon was (`docker_host`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mlgate.config import TrainConfig
+from mlgate.config import DockerConfig, TrainConfig
 from mlgate.console import Console
 from mlgate.errors import ConfigError, TrainingError
 from mlgate.model import GpuTelemetry, RunRecord
-from mlgate.training import TrainSpec
+from mlgate.training import TrainSpec, dockercopy, raypack
+from mlgate.training.dockerhost import Daemon, Transfer, find_daemon, first_line, mount_source, transfer_mode
+from mlgate.training.dockerlog import LogFollower
 from mlgate.training.logstream import LogStream, ProgressClock
 from mlgate.training.telemetry import GpuSampler, runner_info
 
@@ -35,6 +42,10 @@ GRACE_S = 5.0
 API_TIMEOUT_S = 30.0
 POLL_S = 0.2
 DAEMON_HINT = "start Docker, or set DOCKER_HOST to a reachable daemon (tcp://HOST:2376 or ssh://USER@HOST)"
+REMOTE_HINT = (
+    "check that the machine DOCKER_HOST names is up and its daemon listens there (`docker -H URL version`); "
+    "ssh:// needs a login without a prompt (keys in the agent)"
+)
 # NOTE: these describe this machine (or are the forge's credentials), not the training: a host PATH or HOME
 # breaks the image's own, and a training container has no business with the token that posts comments.
 HOST_ONLY_ENV = frozenset(
@@ -43,7 +54,6 @@ HOST_ONLY_ENV = frozenset(
      "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "MLGATE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN",
      "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}
 )  # fmt: skip
-_CONTAINER_ID = re.compile(r"/containers/([0-9a-f]{64})/")
 
 
 def container_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -65,40 +75,13 @@ def container_user(uid: int, gid: int) -> str | None:
     return None if uid == 0 else f"{uid}:{gid}"
 
 
-def own_container_id(mountinfo: str, hostname: str) -> str | None:
-    """The id of the container this process runs in: from its /etc/hostname mount, else the hostname."""
-    for line in mountinfo.splitlines():
-        found = _CONTAINER_ID.search(line)
-        if found:
-            return found.group(1)
-    return hostname if re.fullmatch(r"[0-9a-f]{12}", hostname) else None
+@dataclass
+class _Placement:
+    """Which daemon runs the container and how the work tree gets there (and its host path, for a mount)."""
 
-
-def host_path(path: str, mounts: Sequence[Mapping[str, Any]]) -> str | None:
-    """`path` inside our container as the daemon's host sees it, through the deepest mount holding it."""
-    target = PurePosixPath(path)
-    best: tuple[int, str] | None = None
-    for mount in mounts:
-        destination = PurePosixPath(str(mount.get("Destination", "")))
-        if mount.get("Source") and target.is_relative_to(destination):
-            depth = len(destination.parts)
-            if best is None or depth > best[0]:
-                rest = target.relative_to(destination)
-                best = (depth, str(PurePosixPath(str(mount["Source"])) / rest))
-    return best[1] if best else None
-
-
-def in_container(root: Path = Path("/")) -> bool:
-    """This process runs in a container and can reach the daemon through a mounted socket."""
-    if not (root / "var/run/docker.sock").exists():
-        return False
-    if (root / ".dockerenv").exists():
-        return True
-    try:
-        cgroup = (root / "proc/1/cgroup").read_text()
-    except OSError:
-        return False
-    return any(word in cgroup for word in ("docker", "containerd", "kubepods"))
+    daemon: Daemon
+    transfer: Transfer
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,10 +99,18 @@ class DockerBackend:
 
     name = "docker"
 
-    def __init__(self, image: str, env: Mapping[str, str], *, grace_s: float = GRACE_S) -> None:
+    def __init__(
+        self,
+        image: str,
+        env: Mapping[str, str],
+        *,
+        grace_s: float = GRACE_S,
+        docker: DockerConfig | None = None,
+    ) -> None:
         self.image = image
         self.env = env
         self.grace_s = grace_s
+        self.docker = docker or DockerConfig()
 
     @classmethod
     def from_config(cls, train: TrainConfig, env: Mapping[str, str]) -> DockerBackend:
@@ -129,31 +120,32 @@ class DockerBackend:
                 "train.image: required with `backend: docker`",
                 hint="e.g. image: python:3.11-slim",
             )
-        return cls(train.image, env)
+        return cls(train.image, env, docker=train.docker)
 
     def run(self, spec: TrainSpec, console: Console) -> RunRecord:
         from docker.errors import DockerException
 
-        client = self._client()
+        daemon = find_daemon(self.env)
+        client = self._client(daemon)
+        run = _Placement(daemon, transfer_mode(self.docker.transfer, daemon))
         try:
             self._ensure_image(client, console)
-            source = self._mount_source(client, spec.cwd, console)
-            return self._run_in(client, spec, source, console)
+            if run.transfer == "mount":
+                run.source = mount_source(client, spec.cwd, daemon, console)
+            return self._run_in(client, spec, run, console)
         except DockerException as exc:  # what the engine refused that the steps above do not name
-            hint = "with a remote DOCKER_HOST the work tree must exist at the same path on that host"
-            raise TrainingError(
-                f"docker: {self.image}", _first_line(exc), hint=hint if self.env.get("DOCKER_HOST") else None
-            ) from None
+            hint = "set train.docker.transfer: copy" if daemon.remote and run.transfer == "mount" else None
+            raise TrainingError(f"docker: {self.image}", first_line(exc), hint=hint) from None
         finally:
             client.close()
 
-    def _client(self) -> Any:
+    def _client(self, daemon: Daemon) -> Any:
         from docker.client import DockerClient
 
-        options: dict[str, Any] = {"environment": dict(self.env), "timeout": API_TIMEOUT_S}
-        if self.env.get("DOCKER_HOST", "").startswith("ssh://"):
+        env = daemon.client_env(self.env)
+        options: dict[str, Any] = {"environment": env, "timeout": API_TIMEOUT_S}
+        if env.get("DOCKER_HOST", "").startswith("ssh://"):
             options["use_ssh_client"] = True  # the system's ssh, its config and agent; no paramiko needed
-        where = self.env.get("DOCKER_HOST") or "the local Docker socket"
         client = None
         try:
             client = DockerClient.from_env(**options)
@@ -162,7 +154,9 @@ class DockerBackend:
             if client is not None:
                 client.close()
             raise TrainingError(
-                f"docker ({where})", f"cannot reach the Docker daemon: {_first_line(exc)}", hint=DAEMON_HINT
+                f"docker ({daemon.describe()})",
+                f"cannot reach the Docker daemon: {first_line(exc)}",
+                hint=REMOTE_HINT if daemon.remote else DAEMON_HINT,
             ) from None
         return client
 
@@ -182,59 +176,50 @@ class DockerBackend:
         except DockerException as exc:
             raise TrainingError(
                 f"train.image {self.image}",
-                f"not present on the Docker host and the pull failed: {_first_line(exc)}",
+                f"not present on the Docker host and the pull failed: {first_line(exc)}",
                 hint="build or load the image on that host (`docker build -t NAME .`), or `docker login` "
                 "for a private registry",
             ) from None
 
-    def _mount_source(self, client: Any, cwd: Path, console: Console) -> str:
-        """Where the daemon finds the work tree: this path, or its host path when we run in a container."""
-        path = str(cwd.resolve())
-        if self.env.get("DOCKER_HOST") or not in_container():
-            return path
-        mountinfo = _read(Path("/proc/self/mountinfo"))
-        own = own_container_id(mountinfo, _read(Path("/etc/hostname")).strip())
-        if own is None:
-            return path
-        try:
-            mounts = client.api.inspect_container(own)["Mounts"]
-        except Exception as exc:  # not a container of this daemon (the daemon runs beside us): same paths
-            console.debug(f"docker: cannot inspect our own container {own}: {_first_line(exc)}")
-            return path
-        mapped = host_path(path, mounts)
-        if mapped is None:
-            raise TrainingError(
-                f"docker: {path}",
-                "mlgate runs in a container and the work tree is not on a mount the Docker host can share",
-                hint="mount the workspace from the host (a GitHub container action does this)",
-            )
-        console.debug(f"docker: work tree {path} is {mapped} on the Docker host")
-        return mapped
-
-    def _run_in(self, client: Any, spec: TrainSpec, source: str, console: Console) -> RunRecord:
+    def _run_in(self, client: Any, spec: TrainSpec, run: _Placement, console: Console) -> RunRecord:
         spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-        console.info(f"mlgate: training in {self.image}: {spec.command}  (log: {spec.log_path})")
-        container = self._create(client, spec, source)
+        copying = run.transfer == "copy"
+        package = dockercopy.scan_tree(spec.cwd, self.docker, console) if copying else None
+        where = f" on {run.daemon.describe()}" if run.daemon.remote else ""
+        console.info(f"mlgate: training in {self.image}{where}: {spec.command}  (log: {spec.log_path})")
+        container = self._create(client, spec, run)
         started = time.monotonic()
         try:
+            if package is not None:
+                dockercopy.copy_in(container, package, console)
             with spec.log_path.open("w", encoding="utf-8", errors="replace") as log:
                 lines = LogStream(log, console)
-                ending = self._start_and_wait(container, spec, lines, console)
-            return self._record(spec, started, ending, lines.tail, console)
+                ending = self._start_and_wait(container, spec, lines, run.daemon, console)
+            if copying:
+                self._copy_out(container, spec, console)
+            return self._record(spec, started, ending, lines.tail, run, console)
         finally:
             _remove(container)
 
-    def _create(self, client: Any, spec: TrainSpec, source: str) -> Any:
+    def _copy_out(self, container: Any, spec: TrainSpec, console: Console) -> None:
+        patterns = [*spec.result_paths, *spec.outputs, *self.docker.results]
+        limit = int(self.docker.max_results_mb * raypack.MIB)
+        written = dockercopy.copy_results(lambda path: _archive(container, path), patterns, spec.cwd, limit)
+        said = ", ".join(written) if written else "nothing (no result file was written)"
+        console.info(f"mlgate: copied back from the container: {said}")
+
+    def _create(self, client: Any, spec: TrainSpec, run: _Placement) -> Any:
         from docker.types import DeviceRequest, Mount
 
         path = str(spec.cwd.resolve())
+        copying = run.transfer == "copy"
         env = {**container_env(spec.env), **({"HOME": "/tmp"} if os.getuid() != 0 else {})}
         return client.containers.create(
             self.image,
             ["/bin/sh", "-c", spec.command],
-            working_dir=path,
+            working_dir=str(dockercopy.WORKDIR) if copying else path,
             environment=env,
-            mounts=[Mount(target=path, source=source, type="bind")],
+            mounts=[] if copying else [Mount(target=path, source=run.source or path, type="bind")],
             device_requests=[DeviceRequest(**_snake(r)) for r in device_requests(spec.gpus)],
             user=container_user(os.getuid(), os.getgid()),
             labels={LABEL: "1"},
@@ -242,13 +227,15 @@ class DockerBackend:
             detach=True,
         )
 
-    def _start_and_wait(self, container: Any, spec: TrainSpec, lines: LogStream, console: Console) -> _Ending:
+    def _start_and_wait(
+        self, container: Any, spec: TrainSpec, lines: LogStream, daemon: Daemon, console: Console
+    ) -> _Ending:
         """Start, stream the log, wait for the end. Ctrl-C stops the container and is re-raised."""
         self._start(container, spec.gpus)
-        follower = _LogFollower(container, lines)
+        follower = LogFollower(container, lines)
         follower.thread.start()
         # NOTE: the container's processes are this machine's processes only with a local daemon.
-        pid = 0 if self.env.get("DOCKER_HOST") else _pid(container)
+        pid = 0 if daemon.remote else _pid(container)
         sampler = GpuSampler.start(pid) if pid > 0 else None
         gpu = None
         try:
@@ -271,7 +258,7 @@ class DockerBackend:
         try:
             container.start()
         except APIError as exc:
-            message = _first_line(exc)
+            message = first_line(exc)
             if gpus != "none" and re.search(r"gpu|device driver|nvidia", message, re.IGNORECASE):
                 raise TrainingError(
                     f"train.gpus {gpus}",
@@ -300,6 +287,7 @@ class DockerBackend:
         started: float,
         ending: _Ending,
         tail: tuple[str, ...],
+        run: _Placement,
         console: Console,
     ) -> RunRecord:
         killed = (ending.exit_code == 137 or ending.oom_killed) and not ending.timed_out
@@ -314,7 +302,12 @@ class DockerBackend:
             log_path=str(spec.log_path),
             runner=runner_info(spec.runner_env),
             gpu=ending.gpu,
-            extra={"image": self.image, **({"oom_killed": "true"} if ending.oom_killed else {})},
+            extra={
+                "image": self.image,
+                "docker_host": run.daemon.url or "local",
+                "docker_transfer": run.transfer,
+                **({"oom_killed": "true"} if ending.oom_killed else {}),
+            },
         )
         oom = ending.oom_killed
         said = "killed: out of memory (OOMKilled)" if oom else f"exit code {ending.exit_code}"
@@ -322,50 +315,22 @@ class DockerBackend:
         return record
 
 
-class _LogFollower:
-    """Follows the container's combined output into `lines`, counting the bytes it has seen."""
+@contextmanager
+def _archive(container: Any, path: str) -> Iterator[Iterator[bytes] | None]:
+    """The tar stream of `path` in the container (None when it is not there), closed when left."""
+    from docker.errors import APIError
 
-    def __init__(self, container: Any, lines: LogStream) -> None:
-        self.container = container
-        self.lines = lines
-        self.seen = 0
-        self.stream: Any = None
-        self.thread = threading.Thread(target=self._follow, daemon=True)
-
-    def _follow(self) -> None:
-        try:
-            self.stream = self.container.logs(stream=True, follow=True, stdout=True, stderr=True)
-            for chunk in self.stream:
-                self._feed(chunk)
-        except Exception as exc:  # the daemon went away mid-run; the exit status says the rest
-            self.lines.note(f"mlgate: log stream ended: {_first_line(exc)}")
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Close the follow stream's socket (also to unblock a follower still waiting for output)."""
-        stream, self.stream = self.stream, None
-        if stream is not None:
-            stream.close()
-
-    def _feed(self, chunk: bytes) -> None:
-        self.seen += len(chunk)
-        self.lines.feed(chunk)
-
-    def catch_up(self) -> None:
-        """After the exit: what the follow stream missed (it may close before a last partial line)."""
-        self.thread.join(timeout=5.0)
-        if self.thread.is_alive():
-            self.close()
-            self.thread.join(timeout=1.0)
+    # NOTE: `Container.get_archive` returns a bare generator: one left unfinished (results over the limit)
+    # leaks its connection. The same request through the SDK's own session, as a Response, can be closed.
+    api = container.client.api
+    url = f"{api.base_url}/v{api.api_version}/containers/{container.id}/archive"
+    with api.get(url, params={"path": path}, stream=True, timeout=API_TIMEOUT_S) as response:
+        if response.status_code == 404:
+            yield None
             return
-        try:
-            everything: bytes = self.container.logs(stdout=True, stderr=True)
-        except Exception:  # the log we have is the log there is
-            return
-        if len(everything) > self.seen:
-            self._feed(everything[self.seen :])
-        self.lines.finish()
+        if response.status_code >= 400:
+            raise APIError(f"GET archive {path}", response=response, explanation=response.text[:300])
+        yield response.iter_content(raypack.MIB)
 
 
 def _status(container: Any) -> str:
@@ -399,17 +364,3 @@ def _remove(container: Any) -> None:
 def _snake(request: Mapping[str, Any]) -> dict[str, Any]:
     names = {"Driver": "driver", "Count": "count", "DeviceIDs": "device_ids", "Capabilities": "capabilities"}
     return {names[key]: value for key, value in request.items()}
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
-def _first_line(exc: BaseException) -> str:
-    """The daemon's own message for an APIError (not docker-py's URL prefix), else the exception's text."""
-    explanation = getattr(exc, "explanation", None)
-    text = str(explanation or exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]

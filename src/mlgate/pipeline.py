@@ -62,6 +62,14 @@ class Evaluation:
         """The data-checks section of the report, as plain lines (the report escapes them)."""
         return tuple(self.data.lines()) if self.data is not None else ()
 
+    @property
+    def provenance(self) -> tuple[tuple[str, str], ...]:
+        """Provenance facts beyond the comparison's: the data checks' reference."""
+        if self.data is None:
+            return ()
+        data = self.data
+        return (("Data reference", data.reference if data.skipped is None else f"none: {data.skipped}"),)
+
 
 def load_effective_config(
     cwd: Path, config_path: str | None, env: Mapping[str, str], overrides: Mapping[str, Any] | None = None
@@ -118,7 +126,7 @@ def evaluate_checkout(
         noise_note=noise.note if noise else None,
     )
     gate = evaluate(comparison, config.rules, strict=strict, if_missing=config.baseline.if_missing)
-    data = _data_checks(head_tree, baseline, config)
+    data = _data_checks(repo, head_tree, baseline, config)
     if data is not None and data.failed and gate.outcome is not Outcome.FAIL:
         gate = replace(gate, outcome=Outcome.FAIL)
     return Evaluation(
@@ -176,8 +184,11 @@ def _value(metrics: MetricSet, name: str) -> float | None:
     return metric.value if metric is not None else None
 
 
-def _data_checks(head_tree: FileTree, baseline: Baseline | None, config: Config) -> DataReport | None:
-    """Schema and drift of head's `data.path` against the base commit's copy (until snapshots store it)."""
+def _data_checks(
+    repo: GitRepo, head_tree: FileTree, baseline: Baseline | None, config: Config
+) -> DataReport | None:
+    """Schema and drift of head's `data.path` against the sketch stored with the baseline, or, when it has
+    none (saved before snapshots stored one, or without `data:`), against the base commit's copy."""
     from mlgate import datacheck
 
     cfg = config.data
@@ -185,19 +196,46 @@ def _data_checks(head_tree: FileTree, baseline: Baseline | None, config: Config)
         return None
     if not head_tree.exists(cfg.path):
         return datacheck.DataReport(skipped=f"{cfg.path} is not in the {head_tree.label}")
-    base_tree = baseline.tree if baseline is not None else None
-    if base_tree is None or not base_tree.exists(cfg.path):
-        return datacheck.DataReport(skipped=f"no reference: the baseline has no {cfg.path}")
+    if baseline is None:
+        return datacheck.DataReport(skipped="no reference: no baseline")
     try:
-        reference = datacheck.snapshot(datacheck.load_table(base_tree, cfg.path))
+        reference, label = _data_reference(repo, baseline, cfg.path)
         table = datacheck.load_table(head_tree, cfg.path)
     except MetricsError as exc:
         return datacheck.DataReport(skipped=f"{exc.where}: {exc.what}")
+    if reference is None:
+        return datacheck.DataReport(skipped=label)
     drift = cfg.drift
-    label = f"{base_tree.label}"
     return datacheck.check(
         table, reference, method=drift.method, threshold=drift.warn, severity=cfg.severity.value, label=label
     )
+
+
+def _data_reference(repo: GitRepo, baseline: Baseline, path: str) -> tuple[dict[str, Any] | None, str]:
+    """The reference sketch and what it is; (None, why) when there is none."""
+    from mlgate import datacheck
+    from mlgate.datasketch import SketchError, decode_sketch
+
+    ref = baseline.ref
+    problem = ""
+    if baseline.data is not None:
+        try:
+            return decode_sketch(
+                baseline.data
+            ), f"the snapshot stored with the baseline ({ref.store}, {ref.sha[:12]})"
+        except SketchError as exc:
+            problem = f" (the stored snapshot is not usable: {exc})"
+    tree = baseline.tree if baseline.tree is not None and baseline.tree.exists(path) else None
+    if tree is None and repo.try_git("cat-file", "-e", f"{ref.sha}:{path}") is not None:
+        tree = GitTree(repo.root, ref.sha)
+    if tree is None:
+        return (
+            None,
+            f"no reference: the baseline stored no data snapshot and {ref.sha[:12]} has no {path}{problem}",
+        )
+    return datacheck.snapshot(
+        datacheck.load_table(tree, path)
+    ), f"the base commit's copy ({ref.sha[:12]}){problem}"
 
 
 def _base_commit(repo: GitRepo, config: Config, head_sha: str, base: str | None) -> tuple[str, str]:

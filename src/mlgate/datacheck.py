@@ -9,7 +9,8 @@ that is stored with the baseline. `check(table, reference)` compares a table wit
   over the 101 reference quantiles (within 1 % of the exact two-sample statistic; 51 and 2 % for the sketch
   stored with a baseline, datasketch.py).
 One `searchsorted` of each column into the 101 quantiles gives both, so 1e6 rows × 50 features take well
-under 2 s. Warn-only unless `data.severity: fail`. CSV is read with numpy; numpy is imported inside functions.
+under 2 s. Warn-only unless `data.severity: fail`. CSV is read with numpy, Parquet with pyarrow (parquet.py);
+both are imported inside functions.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import MetricsError
 from mlgate.metrics import decode_text, load_bytes
+from mlgate.parquet import is_parquet, read_parquet
 from mlgate.tree import FileTree
 
 if TYPE_CHECKING:
@@ -136,7 +138,12 @@ def _drift_line(feature: FeatureDrift) -> str:
 
 
 def load_table(tree: FileTree, path: str) -> Table:
-    """A CSV/TSV file with a header row → Table: a column is numeric when every non-null cell is a number."""
+    """A CSV/TSV file with a header row → Table: a column is numeric when every non-null cell is a number.
+
+    A Parquet file (pyarrow, `mlgate[parquet]`) keeps its own types: numbers and booleans are numeric.
+    """
+    if is_parquet(path):
+        return table_from_arrays(read_parquet(load_bytes(tree, path, MAX_DATA_BYTES), path), path)
     text = decode_text(load_bytes(tree, path, MAX_DATA_BYTES), path)
     delimiter = "\t" if path.lower().endswith(".tsv") else ","
     first, _, body = text.partition("\n")

@@ -26,6 +26,7 @@ from mlgate.errors import MetricsError, UsageError
 from mlgate.gate import evaluate
 from mlgate.gitrepo import GitRepo
 from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome, Params
+from mlgate.parquet import MissingPyarrowError
 from mlgate.tree import FileTree, GitTree, WorkTree
 
 if TYPE_CHECKING:
@@ -162,6 +163,8 @@ def _noise_model(
         return NoiseModel({}, f"no noise model: {where} has no {cfg.path}; tolerances only")
     try:
         head, base = load_predictions(head_tree, cfg), load_predictions(base_tree, cfg)
+    except MissingPyarrowError:
+        raise
     except MetricsError as exc:
         console.warn(f"noise model skipped: {exc}")
         return NoiseModel({}, f"no noise model: {exc.where}: {exc.what}; tolerances only")
@@ -201,6 +204,8 @@ def _data_checks(
     try:
         reference, label = _data_reference(repo, baseline, cfg.path)
         table = datacheck.load_table(head_tree, cfg.path)
+    except MissingPyarrowError:
+        raise
     except MetricsError as exc:
         return datacheck.DataReport(skipped=f"{exc.where}: {exc.what}")
     if reference is None:

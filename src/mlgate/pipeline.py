@@ -21,6 +21,7 @@ from mlgate.baseline import (
 )
 from mlgate.comparison import compare
 from mlgate.config import Config, LoadedConfig, find_config, load_config
+from mlgate.confirm import Confirmation, confirm, describe_changes, inconclusive
 from mlgate.console import Console
 from mlgate.errors import MetricsError, UsageError
 from mlgate.gate import evaluate
@@ -53,6 +54,7 @@ class Evaluation:
     gate: GateResult
     noise: NoiseModel | None = None
     data: DataReport | None = None
+    confirmation: Confirmation | None = None
 
     @property
     def config(self) -> Config:
@@ -65,11 +67,14 @@ class Evaluation:
 
     @property
     def provenance(self) -> tuple[tuple[str, str], ...]:
-        """Provenance facts beyond the comparison's: the data checks' reference."""
-        if self.data is None:
-            return ()
-        data = self.data
-        return (("Data reference", data.reference if data.skipped is None else f"none: {data.skipped}"),)
+        """Provenance facts beyond the comparison's: the confirmation re-run, the data checks' reference."""
+        facts = [("Confirmation", self.confirmation.summary())] if self.confirmation else []
+        if self.data is not None:
+            data = self.data
+            facts.append(
+                ("Data reference", data.reference if data.skipped is None else f"none: {data.skipped}")
+            )
+        return tuple(facts)
 
 
 def load_effective_config(
@@ -95,12 +100,14 @@ def evaluate_checkout(
     ci: CiContext | None = None,
     env: Mapping[str, str] | None = None,
     without_metrics: bool = False,
+    confirm_env: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Compare the work tree (or commit `rev`) with the baseline at `base` (default: the merge-base).
 
     `ci` and `env` let the `ci-artifact` and `retrain` stores reach the forge and run the training; without
     them those stores are skipped. `without_metrics`: the head has none (a crashed training), so the
-    report can still say what the baseline was and why the run failed.
+    report can still say what the baseline was and why the run failed. `confirm_env`: the environment of
+    the confirmation re-run (`predictions.confirm`), which only the work tree gets; None never re-runs.
     """
     from mlgate.metrics import load_metrics, load_params
 
@@ -116,17 +123,32 @@ def evaluate_checkout(
         _stores(repo, config, console, ci, env), repo, base_sha, config.baseline.max_distance
     )
     noise = _noise_model(head_tree, baseline, config, metrics, console)
-    comparison = compare(
-        metrics,
-        baseline.metrics if baseline else None,
-        head_params=params,
-        base_params=baseline.params if baseline else None,
-        baseline=_with_eval_hash(baseline, noise),
-        head_sha=head_sha,
-        intervals=noise.intervals if noise else None,
-        noise_note=noise.note if noise else None,
-    )
-    gate = evaluate(comparison, config.rules, strict=strict, if_missing=config.baseline.if_missing)
+
+    def judge(noise: NoiseModel | None) -> tuple[Comparison, GateResult]:
+        comparison = compare(
+            metrics,
+            baseline.metrics if baseline else None,
+            head_params=params,
+            base_params=baseline.params if baseline else None,
+            baseline=_with_eval_hash(baseline, noise),
+            head_sha=head_sha,
+            intervals=noise.intervals if noise else None,
+            noise_note=noise.note if noise else None,
+        )
+        return comparison, evaluate(
+            comparison, config.rules, strict=strict, if_missing=config.baseline.if_missing
+        )
+
+    comparison, gate = judge(noise)
+    confirmation = None
+    if confirm_env is not None and rev is None and baseline is not None:
+        confirmed = _confirmed(repo, config, confirm_env, console, noise, gate, baseline)
+        if confirmed is not None:
+            _, after = judge(confirmed[0])
+            confirmation = describe_changes(confirmed[1], gate, after)
+            noise = _noted(confirmed[0], confirmation)
+            comparison, gate = judge(noise)
+            console.info(f"mlgate: {confirmation.summary()}")
     data = _data_checks(repo, head_tree, baseline, config)
     if data is not None and data.failed and gate.outcome is not Outcome.FAIL:
         gate = replace(gate, outcome=Outcome.FAIL)
@@ -145,6 +167,7 @@ def evaluate_checkout(
         gate=gate,
         noise=noise,
         data=data,
+        confirmation=confirmation,
     )
 
 
@@ -169,10 +192,39 @@ def _noise_model(
         console.warn(f"noise model skipped: {exc}")
         return NoiseModel({}, f"no noise model: {exc.where}: {exc.what}; tolerances only")
     values = {m.name: (_value(baseline.metrics, m.name), m.value) for m in metrics}
-    model = compute_intervals(head, base, config.rules, values, level=cfg.level, seed=cfg.seed)
+    model = compute_intervals(head, base, config.rules, values, level=cfg.look_level, seed=cfg.seed)
     for warning in model.warnings:
         console.warn(warning)
     return model
+
+
+def _confirmed(
+    repo: GitRepo,
+    config: Config,
+    env: Mapping[str, str],
+    console: Console,
+    noise: NoiseModel | None,
+    gate: GateResult,
+    baseline: Baseline,
+) -> tuple[NoiseModel, Confirmation] | None:
+    """The noise model after a confirmation re-run, when `predictions.confirm` is set and one is needed."""
+    from mlgate.metrics import load_predictions
+
+    cfg = config.predictions
+    names = inconclusive(gate, noise)
+    if cfg is None or cfg.confirm is None or noise is None or not names or baseline.tree is None:
+        return None
+    base = load_predictions(baseline.tree, cfg)
+    return confirm(repo.root, config, env, console, noise, names, base)
+
+
+def _noted(noise: NoiseModel, found: Confirmation) -> NoiseModel:
+    if not found.pooled:
+        return noise
+    runs = len(found.seeds) + 1
+    return replace(
+        noise, note=f"{noise.note}; {', '.join(found.pooled)} pooled over {runs} runs (confirmation)"
+    )
 
 
 def _with_eval_hash(baseline: Baseline | None, noise: NoiseModel | None) -> BaselineRef | None:

@@ -68,8 +68,9 @@ def run(ctx: Context) -> ExitCode:
     try:
         strict = bool(ctx.flag("strict"))
         evaluation = evaluate_checkout(
-            repo, loaded, ctx.console, base=ctx.flag("base"), strict=strict, ci=ci, env=ctx.env
-        )
+            repo, loaded, ctx.console, base=ctx.flag("base"), strict=strict, ci=ci, env=ctx.env,
+            confirm_env=ctx.env,
+        )  # fmt: skip
     except MetricsError as exc:
         if record is not None and not record.ok:
             # NOTE: a failed run still tells the PR why: publish a report of the failure and the log tail.

@@ -28,6 +28,7 @@ from mlgate.model import BaselineRef, MetricSet, Params
 from mlgate.snapshot import (
     SnapshotError,
     attach_predictions,
+    data_sketch,
     dump_snapshot,
     load_snapshot,
     predictions_pointer,
@@ -46,12 +47,14 @@ PUSH_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Baseline:
-    """The base side of a comparison and where it came from; `tree` reads the base's files, if any."""
+    """The base side of a comparison and where it came from; `tree` reads the base's files, if any;
+    `data`: the sketch of the data file stored with it (datasketch's stored form), if any."""
 
     metrics: MetricSet
     params: Params
     ref: BaselineRef
     tree: FileTree | None = None
+    data: Mapping[str, Any] | None = None
 
 
 class BaselineStore(Protocol):
@@ -179,9 +182,9 @@ class GitNotesStore:
         except SnapshotError as exc:
             self.warn(f"baseline store git-notes: note on {sha[:12]}: {exc}; trying the next store")
             return None
-        return Baseline(
-            metrics=metrics, params=params, ref=replace(ref, sha=sha), tree=self._tree(sha, document)
-        )
+        tree = self._tree(sha, document)
+        ref = replace(ref, sha=sha)
+        return Baseline(metrics=metrics, params=params, ref=ref, tree=tree, data=data_sketch(document))
 
     def _tree(self, sha: str, document: dict[str, Any]) -> FileTree | None:
         pointer = predictions_pointer(document)
@@ -306,11 +309,11 @@ class CiArtifactStore:
         if data is None:
             return None
         try:
-            metrics, params, ref, _ = load_snapshot(data, store=self.name)
+            metrics, params, ref, document = load_snapshot(data, store=self.name)
         except SnapshotError as exc:
             self.warn(f"baseline store ci-artifact: {self.client.where}: {exc}; trying the next store")
             return None
-        return Baseline(metrics=metrics, params=params, ref=ref)
+        return Baseline(metrics=metrics, params=params, ref=ref, data=data_sketch(document))
 
 
 class RetrainStore:
@@ -337,6 +340,7 @@ class RetrainStore:
             return self._train(sha, tree.root)
 
     def _train(self, sha: str, tree: Path) -> Baseline | None:
+        from mlgate.datasketch import try_sketch_file
         from mlgate.metrics import load_metrics, load_params
         from mlgate.training import TrainSpec, describe_failure, training_env
         from mlgate.training.subprocess import SubprocessBackend
@@ -357,10 +361,13 @@ class RetrainStore:
         params = load_params(work, self.config.params)
         files = self._kept_files(work)
         saved_at = datetime.now(UTC).isoformat(timespec="seconds")
-        self._keep(sha, dump_snapshot(sha, metrics, params, saved_at=saved_at, run=record), files)
+        data_path = self.config.data.path if self.config.data else None
+        data = try_sketch_file(work, data_path, self.warn)
+        snapshot = dump_snapshot(sha, metrics, params, saved_at=saved_at, run=record, data=data)
+        self._keep(sha, snapshot, files)
         ref = BaselineRef(store=self.name, sha=sha, saved_at=saved_at)
         tree_view = BlobTree.holding(files, f"retrained {sha[:12]}") if files else None
-        return Baseline(metrics=metrics, params=params, ref=ref, tree=tree_view)
+        return Baseline(metrics=metrics, params=params, ref=ref, tree=tree_view, data=data)
 
     def _kept_files(self, work: WorkTree) -> dict[str, bytes]:
         predictions = self.config.predictions

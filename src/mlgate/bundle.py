@@ -87,6 +87,7 @@ def report_input(
         precision=config.report.precision,
         base_label=evaluation.base_label,
         head_label=evaluation.head_label,
+        provenance=evaluation.provenance,
     )
 
 

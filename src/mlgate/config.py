@@ -133,6 +133,28 @@ class PredictionColumns(_Section):
     score: str | None = None
 
 
+class ConfirmConfig(_Section):
+    """`predictions.confirm`: re-run the evaluation when a gated metric is inconclusive (off by default)."""
+
+    command: str | None = Field(
+        None, description="the evaluation command to re-run; train.command when omitted"
+    )
+    runs: int = Field(2, ge=1, le=10, description="how many re-runs, each with its own seed")
+    seed_env: str = Field(
+        "MLGATE_SEED",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="env var holding each re-run's seed: 1, 2, …",
+    )
+    timeout: float | None = Field(
+        None, description="per re-run, seconds or a duration; train.timeout when omitted"
+    )
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
+
+
 class PredictionsConfig(_Section):
     """`predictions`: per-example results, which enable the noise model."""
 
@@ -141,6 +163,14 @@ class PredictionsConfig(_Section):
     columns: PredictionColumns = Field(default_factory=PredictionColumns)
     level: float = Field(0.95, gt=0.5, lt=1.0, description="confidence level shared by the gated metrics")
     seed: int = Field(0, ge=0, description="seed of the bootstrap, so a verdict is reproducible")
+    confirm: ConfirmConfig | None = Field(
+        None, description="re-run the evaluation when a result is inconclusive"
+    )
+
+    @property
+    def look_level(self) -> float:
+        """The level of each look at the data: with `confirm`, the error budget is split over two looks."""
+        return self.level if self.confirm is None else 1 - (1 - self.level) / 2
 
 
 class CurvePlot(_Section):

@@ -6,9 +6,11 @@ that is stored with the baseline. `check(table, reference)` compares a table wit
 - schema: columns missing or new, dtype changes, a null rate up by ≥ 5 points, the row count;
 - drift per feature: PSI = Σ (c − r)·ln(c / r) over the reference's deciles (numeric) or its categories plus
   "other" (categorical), shares floored at 1e-4; and for numeric features the KS statistic, max |F_c − F_r|
-  over the 101 reference quantiles (within 1 % of the exact two-sample statistic).
+  over the 101 reference quantiles (within 1 % of the exact two-sample statistic; 51 and 2 % for the sketch
+  stored with a baseline, datasketch.py).
 One `searchsorted` of each column into the 101 quantiles gives both, so 1e6 rows × 50 features take well
-under 2 s. Warn-only unless `data.severity: fail`. CSV is read with numpy; numpy is imported inside functions.
+under 2 s. Warn-only unless `data.severity: fail`. CSV is read with numpy, Parquet with pyarrow (parquet.py);
+both are imported inside functions.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import MetricsError
 from mlgate.metrics import decode_text, load_bytes
+from mlgate.parquet import is_parquet, read_parquet
 from mlgate.tree import FileTree
 
 if TYPE_CHECKING:
@@ -135,7 +138,12 @@ def _drift_line(feature: FeatureDrift) -> str:
 
 
 def load_table(tree: FileTree, path: str) -> Table:
-    """A CSV/TSV file with a header row → Table: a column is numeric when every non-null cell is a number."""
+    """A CSV/TSV file with a header row → Table: a column is numeric when every non-null cell is a number.
+
+    A Parquet file (pyarrow, `mlgate[parquet]`) keeps its own types: numbers and booleans are numeric.
+    """
+    if is_parquet(path):
+        return table_from_arrays(read_parquet(load_bytes(tree, path, MAX_DATA_BYTES), path), path)
     text = decode_text(load_bytes(tree, path, MAX_DATA_BYTES), path)
     delimiter = "\t" if path.lower().endswith(".tsv") else ","
     first, _, body = text.partition("\n")
@@ -240,9 +248,10 @@ def _sketch(column: Column) -> dict[str, Any]:
     if column.kind == "numeric":
         finite = column.values[np.isfinite(column.values)]
         if not finite.size:
-            return {**item, "quantiles": [], "cdf": []}
+            return {**item, "quantiles": [], "cdf": [], "n": 0}
         edges = _edges(finite)
-        return {**item, "quantiles": edges.tolist(), "cdf": _cdf(finite, edges)[0].tolist()}
+        cdf, counted = _cdf(finite, edges)
+        return {**item, "quantiles": edges.tolist(), "cdf": cdf.tolist(), "n": counted}
     counts = np.bincount(column.values[column.values >= 0], minlength=len(column.categories))
     order = np.argsort(-counts, kind="stable")[:TOP_CATEGORIES]
     kept = {column.categories[i]: int(counts[i]) for i in order if counts[i]}
@@ -263,7 +272,11 @@ def _edges(finite: np.ndarray) -> np.ndarray:
         sample = finite[np.random.default_rng(0).integers(0, finite.size, SAMPLE_ROWS)]
     edges: np.ndarray = np.quantile(sample, np.linspace(0, 1, QUANTILES))
     edges[0], edges[-1] = finite.min(), finite.max()
-    return edges
+    # NOTE: 6 significant digits keep the stored sketch small (datasketch); the shares are then counted at
+    # the rounded edges, so they stay exact.
+    rounded = np.array([float(f"{edge:.6g}") for edge in edges.tolist()])
+    rounded[0], rounded[-1] = min(rounded[0], edges[0]), max(rounded[-1], edges[-1])
+    return rounded
 
 
 def _cdf(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int]:
@@ -367,13 +380,15 @@ def _numeric_drift(values: np.ndarray, sketch: Mapping[str, Any]) -> tuple[float
     import numpy as np
 
     edges, ref_cdf = np.asarray(sketch["quantiles"], float), np.asarray(sketch["cdf"], float)
-    if edges.shape[0] != QUANTILES or ref_cdf.shape[0] != QUANTILES:
+    points = edges.shape[0]  # 101 quantiles, or the 51 a stored sketch keeps (datasketch)
+    if points not in (QUANTILES, QUANTILES // 2 + 1) or ref_cdf.shape[0] != points:
         return 0.0, None
     cur_cdf, rows = _cdf(values, edges)
     if not rows:
         return 0.0, None
     ks = float(np.max(np.abs(cur_cdf - ref_cdf)))
-    deciles = np.arange(10, QUANTILES - 1, 10)  # q10 … q90: the cut points of ten bins
+    step = (points - 1) // 10
+    deciles = np.arange(step, points - 1, step)  # q10 … q90: the cut points of ten bins
     ref_share, cur_share = (np.diff(cdf[deciles], prepend=0, append=1) for cdf in (ref_cdf, cur_cdf))
     return _psi(ref_share, cur_share), ks
 

@@ -21,11 +21,13 @@ from mlgate.baseline import (
 )
 from mlgate.comparison import compare
 from mlgate.config import Config, LoadedConfig, find_config, load_config
+from mlgate.confirm import Confirmation, confirm, describe_changes, inconclusive
 from mlgate.console import Console
 from mlgate.errors import MetricsError, UsageError
 from mlgate.gate import evaluate
 from mlgate.gitrepo import GitRepo
 from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome, Params
+from mlgate.parquet import MissingPyarrowError
 from mlgate.tree import FileTree, GitTree, WorkTree
 
 if TYPE_CHECKING:
@@ -52,6 +54,7 @@ class Evaluation:
     gate: GateResult
     noise: NoiseModel | None = None
     data: DataReport | None = None
+    confirmation: Confirmation | None = None
 
     @property
     def config(self) -> Config:
@@ -61,6 +64,17 @@ class Evaluation:
     def data_checks(self) -> tuple[str, ...]:
         """The data-checks section of the report, as plain lines (the report escapes them)."""
         return tuple(self.data.lines()) if self.data is not None else ()
+
+    @property
+    def provenance(self) -> tuple[tuple[str, str], ...]:
+        """Provenance facts beyond the comparison's: the confirmation re-run, the data checks' reference."""
+        facts = [("Confirmation", self.confirmation.summary())] if self.confirmation else []
+        if self.data is not None:
+            data = self.data
+            facts.append(
+                ("Data reference", data.reference if data.skipped is None else f"none: {data.skipped}")
+            )
+        return tuple(facts)
 
 
 def load_effective_config(
@@ -86,12 +100,14 @@ def evaluate_checkout(
     ci: CiContext | None = None,
     env: Mapping[str, str] | None = None,
     without_metrics: bool = False,
+    confirm_env: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Compare the work tree (or commit `rev`) with the baseline at `base` (default: the merge-base).
 
     `ci` and `env` let the `ci-artifact` and `retrain` stores reach the forge and run the training; without
     them those stores are skipped. `without_metrics`: the head has none (a crashed training), so the
-    report can still say what the baseline was and why the run failed.
+    report can still say what the baseline was and why the run failed. `confirm_env`: the environment of
+    the confirmation re-run (`predictions.confirm`), which only the work tree gets; None never re-runs.
     """
     from mlgate.metrics import load_metrics, load_params
 
@@ -107,18 +123,33 @@ def evaluate_checkout(
         _stores(repo, config, console, ci, env), repo, base_sha, config.baseline.max_distance
     )
     noise = _noise_model(head_tree, baseline, config, metrics, console)
-    comparison = compare(
-        metrics,
-        baseline.metrics if baseline else None,
-        head_params=params,
-        base_params=baseline.params if baseline else None,
-        baseline=_with_eval_hash(baseline, noise),
-        head_sha=head_sha,
-        intervals=noise.intervals if noise else None,
-        noise_note=noise.note if noise else None,
-    )
-    gate = evaluate(comparison, config.rules, strict=strict, if_missing=config.baseline.if_missing)
-    data = _data_checks(head_tree, baseline, config)
+
+    def judge(noise: NoiseModel | None) -> tuple[Comparison, GateResult]:
+        comparison = compare(
+            metrics,
+            baseline.metrics if baseline else None,
+            head_params=params,
+            base_params=baseline.params if baseline else None,
+            baseline=_with_eval_hash(baseline, noise),
+            head_sha=head_sha,
+            intervals=noise.intervals if noise else None,
+            noise_note=noise.note if noise else None,
+        )
+        return comparison, evaluate(
+            comparison, config.rules, strict=strict, if_missing=config.baseline.if_missing
+        )
+
+    comparison, gate = judge(noise)
+    confirmation = None
+    if confirm_env is not None and rev is None and baseline is not None:
+        confirmed = _confirmed(repo, config, confirm_env, console, noise, gate, baseline)
+        if confirmed is not None:
+            _, after = judge(confirmed[0])
+            confirmation = describe_changes(confirmed[1], gate, after)
+            noise = _noted(confirmed[0], confirmation)
+            comparison, gate = judge(noise)
+            console.info(f"mlgate: {confirmation.summary()}")
+    data = _data_checks(repo, head_tree, baseline, config)
     if data is not None and data.failed and gate.outcome is not Outcome.FAIL:
         gate = replace(gate, outcome=Outcome.FAIL)
     return Evaluation(
@@ -136,6 +167,7 @@ def evaluate_checkout(
         gate=gate,
         noise=noise,
         data=data,
+        confirmation=confirmation,
     )
 
 
@@ -154,14 +186,45 @@ def _noise_model(
         return NoiseModel({}, f"no noise model: {where} has no {cfg.path}; tolerances only")
     try:
         head, base = load_predictions(head_tree, cfg), load_predictions(base_tree, cfg)
+    except MissingPyarrowError:
+        raise
     except MetricsError as exc:
         console.warn(f"noise model skipped: {exc}")
         return NoiseModel({}, f"no noise model: {exc.where}: {exc.what}; tolerances only")
     values = {m.name: (_value(baseline.metrics, m.name), m.value) for m in metrics}
-    model = compute_intervals(head, base, config.rules, values, level=cfg.level, seed=cfg.seed)
+    model = compute_intervals(head, base, config.rules, values, level=cfg.look_level, seed=cfg.seed)
     for warning in model.warnings:
         console.warn(warning)
     return model
+
+
+def _confirmed(
+    repo: GitRepo,
+    config: Config,
+    env: Mapping[str, str],
+    console: Console,
+    noise: NoiseModel | None,
+    gate: GateResult,
+    baseline: Baseline,
+) -> tuple[NoiseModel, Confirmation] | None:
+    """The noise model after a confirmation re-run, when `predictions.confirm` is set and one is needed."""
+    from mlgate.metrics import load_predictions
+
+    cfg = config.predictions
+    names = inconclusive(gate, noise)
+    if cfg is None or cfg.confirm is None or noise is None or not names or baseline.tree is None:
+        return None
+    base = load_predictions(baseline.tree, cfg)
+    return confirm(repo.root, config, env, console, noise, names, base)
+
+
+def _noted(noise: NoiseModel, found: Confirmation) -> NoiseModel:
+    if not found.pooled:
+        return noise
+    runs = len(found.seeds) + 1
+    return replace(
+        noise, note=f"{noise.note}; {', '.join(found.pooled)} pooled over {runs} runs (confirmation)"
+    )
 
 
 def _with_eval_hash(baseline: Baseline | None, noise: NoiseModel | None) -> BaselineRef | None:
@@ -176,8 +239,11 @@ def _value(metrics: MetricSet, name: str) -> float | None:
     return metric.value if metric is not None else None
 
 
-def _data_checks(head_tree: FileTree, baseline: Baseline | None, config: Config) -> DataReport | None:
-    """Schema and drift of head's `data.path` against the base commit's copy (until snapshots store it)."""
+def _data_checks(
+    repo: GitRepo, head_tree: FileTree, baseline: Baseline | None, config: Config
+) -> DataReport | None:
+    """Schema and drift of head's `data.path` against the sketch stored with the baseline, or, when it has
+    none (saved before snapshots stored one, or without `data:`), against the base commit's copy."""
     from mlgate import datacheck
 
     cfg = config.data
@@ -185,19 +251,48 @@ def _data_checks(head_tree: FileTree, baseline: Baseline | None, config: Config)
         return None
     if not head_tree.exists(cfg.path):
         return datacheck.DataReport(skipped=f"{cfg.path} is not in the {head_tree.label}")
-    base_tree = baseline.tree if baseline is not None else None
-    if base_tree is None or not base_tree.exists(cfg.path):
-        return datacheck.DataReport(skipped=f"no reference: the baseline has no {cfg.path}")
+    if baseline is None:
+        return datacheck.DataReport(skipped="no reference: no baseline")
     try:
-        reference = datacheck.snapshot(datacheck.load_table(base_tree, cfg.path))
+        reference, label = _data_reference(repo, baseline, cfg.path)
         table = datacheck.load_table(head_tree, cfg.path)
+    except MissingPyarrowError:
+        raise
     except MetricsError as exc:
         return datacheck.DataReport(skipped=f"{exc.where}: {exc.what}")
+    if reference is None:
+        return datacheck.DataReport(skipped=label)
     drift = cfg.drift
-    label = f"{base_tree.label}"
     return datacheck.check(
         table, reference, method=drift.method, threshold=drift.warn, severity=cfg.severity.value, label=label
     )
+
+
+def _data_reference(repo: GitRepo, baseline: Baseline, path: str) -> tuple[dict[str, Any] | None, str]:
+    """The reference sketch and what it is; (None, why) when there is none."""
+    from mlgate import datacheck
+    from mlgate.datasketch import SketchError, decode_sketch
+
+    ref = baseline.ref
+    problem = ""
+    if baseline.data is not None:
+        try:
+            return decode_sketch(
+                baseline.data
+            ), f"the snapshot stored with the baseline ({ref.store}, {ref.sha[:12]})"
+        except SketchError as exc:
+            problem = f" (the stored snapshot is not usable: {exc})"
+    tree = baseline.tree if baseline.tree is not None and baseline.tree.exists(path) else None
+    if tree is None and repo.try_git("cat-file", "-e", f"{ref.sha}:{path}") is not None:
+        tree = GitTree(repo.root, ref.sha)
+    if tree is None:
+        return (
+            None,
+            f"no reference: the baseline stored no data snapshot and {ref.sha[:12]} has no {path}{problem}",
+        )
+    return datacheck.snapshot(
+        datacheck.load_table(tree, path)
+    ), f"the base commit's copy ({ref.sha[:12]}){problem}"
 
 
 def _base_commit(repo: GitRepo, config: Config, head_sha: str, base: str | None) -> tuple[str, str]:

@@ -1,6 +1,7 @@
 """Row files: per-example predictions → Predictions (numpy), and training histories → columns for plots.
 
-Predictions are CSV/TSV, JSON Lines or `.npz` (1-D arrays named like the columns). Classification labels
+Predictions are CSV/TSV, JSON Lines, `.npz` (1-D arrays named like the columns) or Parquet (with pyarrow,
+`mlgate[parquet]`). Classification labels
 are encoded 0..k-1 over y_true ∪ y_pred, sorted (numerically when every label is a number); `content_hash`
 covers ids and y_true only, so two runs scored on the same eval set hash equal and can be paired.
 """
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mlgate.errors import MetricsError
 from mlgate.metrics import csv_rows, decode_text, load_bytes, load_text, parse_json, render
 from mlgate.model import Predictions
+from mlgate.parquet import is_parquet, read_parquet
 from mlgate.tree import FileTree
 
 if TYPE_CHECKING:
@@ -41,6 +43,8 @@ def load_predictions(tree: FileTree, cfg: PredictionsConfig) -> Predictions:
     lower = cfg.path.lower()
     if lower.endswith(".npz"):
         table = _npz_table(data, cfg.path, wanted)
+    elif is_parquet(lower):
+        table = _parquet_table(data, cfg.path, wanted)
     elif lower.endswith((".jsonl", ".ndjson")):
         table = _jsonl_table(decode_text(data, cfg.path), cfg.path, wanted)
     else:
@@ -127,6 +131,17 @@ def _npz_table(data: bytes, path: str, wanted: Wanted) -> Table:
                 path, f"array {column!r} has shape {table[role].shape}; expected one dimension"
             )
     return table
+
+
+def _parquet_table(data: bytes, path: str, wanted: Wanted) -> Table:
+    picked: dict[str, str] = {}
+
+    def pick(names: Sequence[str]) -> list[str]:
+        picked.update(_pick(names, wanted, path))
+        return list(picked.values())
+
+    columns = read_parquet(data, path, pick)
+    return {role: columns[column] for role, column in picked.items()}
 
 
 def _build(table: Table, cfg: PredictionsConfig) -> Predictions:

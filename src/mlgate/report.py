@@ -48,6 +48,9 @@ class ReportInput:
     precision: int = 4
     base_label: str = "main"
     head_label: str = "HEAD"
+    provenance: Sequence[
+        tuple[str, str]
+    ] = ()  # more (label, untrusted value) facts: data reference, confirmation
 
 
 def templates_dir() -> Path:
@@ -175,7 +178,10 @@ def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts
         summary=_summary(inp),
         telemetry_facts=wording.telemetry_facts(inp.run) if inp.run else [],
         log_lines=tuple(inp.run.log_tail[-_LOG_LINES:]) if inp.run and failed_run else (),
-        provenance_facts=wording.provenance_facts(inp.comparison, inp.base_label, inp.head_label),
+        provenance_facts=[
+            *wording.provenance_facts(inp.comparison, inp.base_label, inp.head_label),
+            *(wording.Fact(label, value) for label, value in inp.provenance),
+        ],
         noise=wording.noise_line(inp.comparison, inp.gate, inp.precision),
         blocks=blocks,
     )

@@ -3,7 +3,9 @@
 Written by `mlgate baseline save` (git notes, CI artifact) and read back by the stores. A snapshot from a
 newer mlgate (a higher `schema`) or one that is not valid is refused with a SnapshotError, which the stores
 turn into a warning before trying the next store. A snapshot may point at its commit's predictions file,
-kept beside it as a compressed blob (`attach_predictions` / `predictions_pointer`).
+kept beside it as a compressed blob (`attach_predictions` / `predictions_pointer`), and may hold the sketch
+of the data file under `data` (datasketch.py; written on one line to keep the note small). Both keys are
+optional, so snapshots with and without them are read by every schema-1 reader.
 """
 
 from __future__ import annotations
@@ -33,8 +35,12 @@ def dump_snapshot(
     eval_hash: str | None = None,
     run: RunRecord | None = None,
     extra: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
 ) -> str:
-    """The JSON text of one snapshot (strict JSON: NaN and infinities are written as strings)."""
+    """The JSON text of one snapshot (strict JSON: NaN and infinities are written as strings).
+
+    `data`: the stored sketch of the data file (datasketch.encode_sketch), if one was made.
+    """
     document = {
         "schema": SCHEMA,
         "tool": f"mlgate {__version__}",
@@ -47,7 +53,19 @@ def dump_snapshot(
         "run": _run_json(run) if run is not None else None,
         **(extra or {}),
     }
-    return json.dumps(document, indent=1, allow_nan=False, sort_keys=False) + "\n"
+    if data is not None:
+        document["data"] = data
+    return _dumps(document)
+
+
+def _dumps(document: dict[str, Any]) -> str:
+    """Indented JSON, with the (long) `data` sketch on one line of its own."""
+    data = document.pop("data", None)
+    text = json.dumps(document, indent=1, allow_nan=False, sort_keys=False)
+    if data is not None:
+        compact = json.dumps(data, allow_nan=False, separators=(",", ":"))
+        text = f'{text[:-2]},\n "data": {compact}\n}}' if len(document) else f'{{\n "data": {compact}\n}}'
+    return text + "\n"
 
 
 def _metric_json(metric: Metric) -> dict[str, Any]:
@@ -103,7 +121,7 @@ def attach_predictions(text: str, path: str, blob: str) -> str:
     """The snapshot `text` with a pointer to its gzip-compressed predictions file (git blob `blob`)."""
     document = json.loads(text)
     document["predictions"] = {"path": path, "blob": blob, "encoding": "gzip"}
-    return json.dumps(document, indent=1, allow_nan=False) + "\n"
+    return _dumps(document)
 
 
 def predictions_pointer(document: dict[str, Any]) -> tuple[str, str] | None:
@@ -115,3 +133,9 @@ def predictions_pointer(document: dict[str, Any]) -> tuple[str, str] | None:
     if isinstance(path, str) and isinstance(blob, str) and pointer.get("encoding") == "gzip":
         return path, blob
     return None
+
+
+def data_sketch(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored data sketch of a loaded snapshot (as stored: datasketch.decode_sketch reads it), or None."""
+    data = document.get("data")
+    return data if isinstance(data, dict) else None

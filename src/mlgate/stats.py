@@ -11,7 +11,8 @@ Every interval is of the raw difference Δ = metric(head) − metric(base). Orie
   of those means up to `normal_above` rows (default 10,000: ~0.2 s for r2), the delta method's normal
   interval above, where the CLT is accurate and resampling the rows would cost seconds.
 - roc_auc: DeLong's test of two correlated ROC curves (`mlgate.auc`).
-`welch_interval` compares several runs (seeds) per side. numpy is imported inside the functions that use it,
+`pooled_interval` pools repeated head runs on one eval set; `welch_interval` compares several runs (seeds)
+per side. numpy is imported inside the functions that use it,
 so importing this module stays cheap (`mlgate diff`); scipy is never used (quantiles: `mlgate.tdist`).
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 COUNT_METRICS = ("accuracy", "precision", "recall", "f1")
 MEAN_METRICS = ("log_loss", "mse", "rmse", "mae", "r2")
 METRICS = (*COUNT_METRICS, *MEAN_METRICS, "roc_auc")
+POOLED_METRICS = ("accuracy", *MEAN_METRICS)
 _LOG_EPS = (
     2.220446049250313e-16  # NOTE: log loss clips p to [eps, 1 − eps], float64's eps as scikit-learn ≥ 1.5
 )
@@ -324,6 +326,48 @@ def _delta_se(z: Floats, g: Sides, estimate: float) -> float:
         up[j] += (step := 1e-7 * max(abs(float(mean[j])), 1e-3))
         grad[j] = (float(np.subtract(*g(up))) - estimate) / step
     return float(np.std(grad @ z, ddof=1)) / math.sqrt(z.shape[1])
+
+
+# ---- repeated runs on one eval set (the confirmation re-run)
+
+
+def pooled_interval(
+    metric: str,
+    runs: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike]],
+    *,
+    level: float = 0.95,
+    resamples: int = 2000,
+    seed: Seed = 0,
+    normal_above: int = 10_000,
+) -> DeltaInterval:
+    """The interval of the runs' mean metric(head_r) − metric(base); each run is (y_true, head_r, base) on
+    the same rows in the same order.
+
+    Each run's per-example terms (correct or not, loss, squared error) are averaged over the runs, and the
+    examples are then resampled once for all runs: the runs share the eval set, so this keeps their
+    correlation. Only the part of the noise in which runs disagree shrinks; a deterministic evaluation
+    gives back the one-run interval. Means of per-example terms only (POOLED_METRICS).
+    """
+    import numpy as np
+
+    check_level(level)
+    if metric not in POOLED_METRICS:
+        raise StatsError(f"{metric} does not pool over runs (only {', '.join(POOLED_METRICS)} do)")
+    stats = [_pooled_terms(metric, *run) for run in runs]
+    if not stats or len({z.shape for z, _ in stats}) != 1:
+        raise StatsError("pooling needs at least one run, all on the same rows")
+    z = np.mean(np.stack([z for z, _ in stats]), axis=0)
+    found = _mean_interval(metric, z, stats[0][1], _Plan(level, resamples, _rng(seed), normal_above))
+    return replace(found, method=f"{found.method} pooled over {len(stats)} runs")
+
+
+def _pooled_terms(metric: str, y_true: ArrayLike, head: ArrayLike, base: ArrayLike) -> tuple[Floats, Sides]:
+    import numpy as np
+
+    if metric != "accuracy":
+        return _mean_stats(metric, y_true, head, base)
+    y, h, b = as_labels({"y_true": y_true, "head": head, "base": base})
+    return np.stack([h == y, b == y]).astype(np.float64), _as_is
 
 
 # ---- seeds (Welch)

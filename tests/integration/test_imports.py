@@ -10,7 +10,18 @@ import pytest
 
 from tests.gitproject import GitProject
 
-HEAVY = {"matplotlib", "jinja2", "github", "gitlab", "httpx", "docker", "sklearn", "scipy", "numpy"}
+HEAVY = {
+    "matplotlib",
+    "jinja2",
+    "github",
+    "gitlab",
+    "httpx",
+    "docker",
+    "sklearn",
+    "scipy",
+    "numpy",
+    "pyarrow",
+}
 PROBE = """
 import io, json, sys
 from mlgate.cli import main

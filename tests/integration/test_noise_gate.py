@@ -162,7 +162,7 @@ def test_data_checks_list_the_drifted_feature_when_the_pr_shifts_it(project: Git
     evaluation = evaluate_checkout(repo, load_effective_config(project.root, None, {}), console)
     assert evaluation.gate.get("eval.accuracy").verdict is Verdict.UNCHANGED  # type: ignore[union-attr]
     lines = evaluation.data_checks
-    assert lines[0].startswith("rows: 3,000 (reference 3,000, commit ")
+    assert lines[0].startswith("rows: 3,000 (reference 3,000, the base commit's copy (")
     assert "drift (PSI ≥ 0.1): 1 of 3 features drifted; warning only" in lines
     assert lines[lines.index("drift (PSI ≥ 0.1): 1 of 3 features drifted; warning only") + 1].startswith(
         "age: PSI "

@@ -69,6 +69,7 @@ def _save(ctx: Context, repo: GitRepo, store: GitNotesStore) -> ExitCode:
 
 def _snapshot(ctx: Context, tree: WorkTree, config: Config, sha: str) -> tuple[str, int]:
     """The snapshot JSON of the work tree's metrics and params, and how many metrics it holds."""
+    from mlgate.datasketch import try_sketch_file
     from mlgate.metrics import load_metrics, load_params
 
     metrics = load_metrics(tree, config.metrics)
@@ -76,7 +77,9 @@ def _snapshot(ctx: Context, tree: WorkTree, config: Config, sha: str) -> tuple[s
         raise UsageError("baseline save", "no metrics found to save", hint="set `metrics:` in .mlgate.yml")
     params = load_params(tree, config.params)
     saved_at = datetime.now(UTC).isoformat(timespec="seconds")
-    return dump_snapshot(sha, metrics, params, saved_at=saved_at, run_id=ctx.flag("run_id")), len(metrics)
+    data = try_sketch_file(tree, config.data.path if config.data else None, ctx.console.warn)
+    run_id = ctx.flag("run_id")
+    return dump_snapshot(sha, metrics, params, saved_at=saved_at, run_id=run_id, data=data), len(metrics)
 
 
 def _show(ctx: Context, repo: GitRepo, store: GitNotesStore) -> ExitCode:

@@ -24,7 +24,7 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
-    evaluation = evaluate_here(ctx)
+    evaluation = evaluate_here(ctx, confirm=True)  # the same verdict as `mlgate run`, re-run included
     name = ctx.args.metric
     result = evaluation.gate.get(name)
     if result is None:
@@ -85,6 +85,7 @@ def _rule_lines(result: MetricResult) -> list[str]:
 def noise_lines(result: MetricResult, evaluation: Evaluation) -> list[str]:
     """The noise model's arithmetic for this metric: the interval, its orientation, the margin, the rule."""
     noise = evaluation.noise
+    confirmed = [f"confirm:   {evaluation.confirmation.summary()}"] if evaluation.confirmation else []
     if noise is None:
         return ["noise:     no noise model (no `predictions:` or no baseline): judged by its tolerances"]
     raw, interval = noise.raw.get(result.name), result.delta.interval
@@ -98,6 +99,7 @@ def noise_lines(result: MetricResult, evaluation: Evaluation) -> list[str]:
         f" {_num(raw.base)} = {_num(raw.estimate)}, [{_num(raw.low)}, {_num(raw.high)}]"
         f" ({raw.method}{f', {raw.resamples:,} resamples' if raw.resamples else ''}, {raw.n:,} rows)",
         f"gain:      [{_num(interval.low)}, {_num(interval.high)}] ({turned})",
+        *confirmed,
     ]
     return lines + _decision_lines(result, interval.low, interval.high)
 

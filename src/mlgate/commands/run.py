@@ -19,6 +19,7 @@ from mlgate.ci import CiContext
 from mlgate.commands import Context, Subparsers, add_command
 from mlgate.commands.publish import add_publish_flags, detect_ci
 from mlgate.commands.train import add_train_flags, train, train_overrides
+from mlgate.datasketch import try_sketch_file
 from mlgate.errors import BaselineError, ExitCode, ForgeError, MetricsError, TrainingError
 from mlgate.gitrepo import GitRepo
 from mlgate.model import RunRecord
@@ -67,8 +68,9 @@ def run(ctx: Context) -> ExitCode:
     try:
         strict = bool(ctx.flag("strict"))
         evaluation = evaluate_checkout(
-            repo, loaded, ctx.console, base=ctx.flag("base"), strict=strict, ci=ci, env=ctx.env
-        )
+            repo, loaded, ctx.console, base=ctx.flag("base"), strict=strict, ci=ci, env=ctx.env,
+            confirm_env=ctx.env,
+        )  # fmt: skip
     except MetricsError as exc:
         if record is not None and not record.ok:
             # NOTE: a failed run still tells the PR why: publish a report of the failure and the log tail.
@@ -235,9 +237,11 @@ def _save_baseline(
     )
     eval_hash = evaluation.noise.eval_hash if evaluation.noise else None
     saved_at = datetime.now(UTC).isoformat(timespec="seconds")
+    data_path = config.data.path if config.data else None
+    data = try_sketch_file(evaluation.head_tree, data_path, ctx.console.warn)
     snapshot = dump_snapshot(
         evaluation.head_sha, evaluation.metrics, evaluation.params,
-        saved_at=saved_at, run=record, eval_hash=eval_hash,
+        saved_at=saved_at, run=record, eval_hash=eval_hash, data=data,
     )  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "baseline.json").write_text(snapshot, encoding="utf-8")

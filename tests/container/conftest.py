@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HARNESS = Path(os.environ.get("MLGATE_HARNESS", ROOT.parent / "shared" / "harness"))
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlgate-test"
 BASE_IMAGE = "mlgate-base:bookworm"
-IMAGE = "mlgate:test"
+# NOTE: one daemon may serve several checkouts at once: MLGATE_TEST_IMAGE gives this one its own tag.
+IMAGE = os.environ.get("MLGATE_TEST_IMAGE", "mlgate:test")
 
 
 def harness(

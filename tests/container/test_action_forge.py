@@ -115,3 +115,43 @@ def test_failing_pr_exits_one_and_keeps_one_comment_when_action_runs_twice(
     assert second.outputs["verdict"] == "fail"
     assert second.outputs["comment-url"] == first.outputs["comment-url"]
     assert "::error title=mlgate::eval.accuracy: regressed" in second.stdout
+
+
+SIBLING_TRAIN = """\
+import csv, json, os
+from pathlib import Path
+
+rows = list(csv.DictReader(Path("eval/predictions.csv").open()))
+metrics = json.loads(Path("demo-metrics.json").read_text())
+metrics["eval"]["accuracy"] = sum(r["label"] == r["pred"] for r in rows) / len(rows)
+metrics["train"] |= {"rows_scored": len(rows), "mlgate_in_image": int(Path("/opt/mlgate").exists())}
+Path("metrics.json").write_text(json.dumps(metrics))
+Path("sibling-env.json").write_text(json.dumps(dict(os.environ)))
+print(f"scored {len(rows)} rows")
+"""
+
+
+def test_docker_backend_trains_in_sibling_container_when_action_has_the_socket(
+    mlgate_image: str, demo_passing: Path, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    from tests.container.conftest import BASE_IMAGE
+
+    workspace = copy_project(demo_passing, tmp_path / "ws")
+    (workspace / "metrics.json").rename(workspace / "demo-metrics.json")
+    (workspace / "sibling_train.py").write_text(SIBLING_TRAIN)
+    job = open_pr(fake_forge, workspace)
+    inputs = {"backend": "docker", "image": BASE_IMAGE, "train-command": "python3 sibling_train.py"}
+    done = run_action(mlgate_image, workspace, tmp_path / "runner", job, inputs)
+    assert done.returncode == 0, _log(done)
+    assert f"training in {BASE_IMAGE}" in done.stderr
+    assert "scored 171 rows" in done.stderr, "the sibling's log streams into the step's"
+    body = bot_comments(fake_forge)[0]["body"]
+    assert "| `train.rows_scored` | — | 171 |" in body, "the metrics the sibling wrote are gated"
+    assert "| `train.mlgate_in_image` | — | 0 |" in body, "it ran in the training image, not mlgate's"
+    assert f"- Image: `{BASE_IMAGE}`" in body
+    sibling_env = (workspace / "sibling-env.json").read_text()
+    assert job.token not in sibling_env, "the forge token never reaches the training"
+    left = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", "label=org.mlgate.train"], capture_output=True, text=True
+    )
+    assert left.stdout.strip() == "", "the training container is removed"

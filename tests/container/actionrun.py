@@ -1,7 +1,8 @@
 """The GitHub runner's side of a `runs: using: docker` action, as docker flags: this checkout's action.yml
 read for its inputs, `args` and `env`, their `${{ }}` expressions evaluated, and the image run with the
-runner's mounts and variables (the same as ../shared/harness/run-container-action.sh, which passes no
-`env:` of action.yml and so cannot carry the token input).
+runner's mounts and variables (those of ../shared/harness/run-container-action.sh, which passes no `env:`
+of action.yml and so cannot carry the token input). Also the job around the step: a PR on the fake forge
+and the checkout actions/checkout leaves for it.
 
 Only the expression forms action.yml uses are understood (`inputs.X`, `github.token`, `A == 'v' && B || C`,
 `format('…{0}', inputs.X)`); anything else fails the test that meets it, so a new form cannot pass silently.
@@ -21,6 +22,11 @@ from typing import Any
 
 import yaml
 
+from tests.fakeforge import FakeForge
+
+REPO = "octo/demo"
+PR = 7
+BOT = "github-actions[bot]"
 ACTION = Path(__file__).resolve().parents[2] / "action.yml"
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _TERNARY = re.compile(r"(.+?)\s*&&\s*(.+?)\s*\|\|\s*(.+)")
@@ -41,6 +47,11 @@ class ActionResult:
     stderr: str
     outputs: dict[str, str]
     summary: str
+
+    @property
+    def tail(self) -> str:
+        """The end of the step's log, for an assertion's message."""
+        return (self.stdout + self.stderr)[-3000:]
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,10 @@ def docker_command(
     mounts = {"/var/run/docker.sock": "/var/run/docker.sock"} if socket else {}
     mounts |= {f"{temp}/_github_home": "/github/home", f"{temp}/_github_workflow": "/github/workflow"}
     mounts |= {f"{temp}/_runner_file_commands": "/github/file_commands", str(workspace): "/github/workspace"}
+    # NOTE: `--network host`, as run-container-action.sh: the fake forge listens on 127.0.0.1 only (tests
+    # open no port beyond loopback) and a host-network container shares the host's loopback; binding it on
+    # the docker0 bridge instead would expose it to every container and the LAN. (GitHub's runner uses a
+    # per-job bridge network, from which api.github.com is reachable like any public host.)
     command = ["docker", "run", "--rm", "--network", "host", "--workdir", "/github/workspace"]
     for source, target in mounts.items():
         command += ["-v", f"{source}:{target}"]
@@ -179,3 +194,42 @@ def _outputs(text: str) -> dict[str, str]:
         name, _, value = line.partition("=")
         outputs[name] = value
     return outputs
+
+
+def _git(workspace: Path, *args: str) -> str:
+    identity = ["-c", "user.email=runner@example.invalid", "-c", "user.name=runner"]
+    done = subprocess.run(["git", "-C", str(workspace), *identity, *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def pr_checkout(workspace: Path) -> tuple[str, str]:
+    """What actions/checkout leaves for a `pull_request` (fetch-depth 0): the PR head merged into main as
+    refs/pull/N/merge, detached; (merge SHA, head SHA). The demo's trained metrics stay in the work tree."""
+    head = _git(workspace, "rev-parse", "HEAD")
+    _git(workspace, "checkout", "-q", "--detach", "main")
+    _git(workspace, "merge", "-q", "--no-ff", "-m", f"Merge {head} into main", head)
+    return _git(workspace, "rev-parse", "HEAD"), head
+
+
+def open_pr(fake: FakeForge, workspace: Path, token: str = FakeForge.GITHUB_ACTIONS_TOKEN) -> Job:
+    """The PR on the fake forge, the checkout, and the job that runs the action for it."""
+    merge, head = pr_checkout(workspace)
+    fake.github.add_pull(REPO, PR, head)
+    pull = {
+        "number": PR,
+        "head": {"sha": head, "ref": "demo/tune", "repo": {"full_name": REPO}},
+        "base": {"sha": _git(workspace, "rev-parse", "main"), "ref": "main", "repo": {"full_name": REPO}},
+    }
+    event = {"action": "synchronize", "number": PR, "pull_request": pull}
+    event["repository"] = {"full_name": REPO, "default_branch": "main"}
+    api = fake.github_api_url
+    return Job(event, REPO, api, fake.server.base, merge, f"refs/pull/{PR}/merge", token=token)
+
+
+def bot_comments(fake: FakeForge) -> list[dict[str, Any]]:
+    return [c for c in fake.github.comments(REPO, PR) if c["login"] == BOT]
+
+
+def statuses(fake: FakeForge) -> list[tuple[str, str, str]]:
+    return [(s["sha"], s["state"], s["context"]) for s in fake.github.repos[REPO].statuses]

@@ -1,80 +1,20 @@
-"""The container action for real: the image run as the GitHub runner runs it (tests/container/actionrun.py),
-posting to the stateful fake forge, on a checkout of the demo project at the PR's merge commit.
-
-NOTE: the step runs with `--network host`, as ../shared/harness/run-container-action.sh does. The fake forge
-listens on 127.0.0.1 only (tests never open a port beyond loopback), and a host-network container shares
-the host's loopback; binding it on the docker0 bridge instead would expose it to every container and to
-the LAN. (GitHub's own runner uses a per-job bridge network, where the API is a public host anyway.)
+"""The container action for real: the image run as the GitHub runner runs it (tests/container/actionrun.py,
+host network), posting to the stateful fake forge, on a checkout of the demo project at the PR's merge
+commit; and the docker training backend from inside it, through the runner's Docker socket.
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.container.actionrun import ActionResult, Job, run_action
+from tests.container.actionrun import PR, REPO, bot_comments, open_pr, run_action, statuses
 from tests.container.conftest import copy_project
 from tests.fakeforge import FakeForge
 
 pytestmark = pytest.mark.container
-REPO = "octo/demo"
-PR = 7
-BOT = "github-actions[bot]"
-
-
-@pytest.fixture
-def fake_forge() -> Iterator[FakeForge]:
-    """The stateful fake GitHub on 127.0.0.1 with the repository; each test opens its own PR."""
-    with FakeForge() as fake:
-        fake.github.add_repo(REPO)
-        yield fake
-
-
-def _git(workspace: Path, *args: str) -> str:
-    identity = ["-c", "user.email=runner@example.invalid", "-c", "user.name=runner"]
-    done = subprocess.run(["git", "-C", str(workspace), *identity, *args], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
-def pr_checkout(workspace: Path) -> tuple[str, str]:
-    """What actions/checkout leaves for a `pull_request` (fetch-depth 0): the PR head merged into main as
-    refs/pull/N/merge, detached; (merge SHA, head SHA). The demo's trained metrics stay in the work tree."""
-    head = _git(workspace, "rev-parse", "HEAD")
-    _git(workspace, "checkout", "-q", "--detach", "main")
-    _git(workspace, "merge", "-q", "--no-ff", "-m", f"Merge {head} into main", head)
-    return _git(workspace, "rev-parse", "HEAD"), head
-
-
-def open_pr(fake: FakeForge, workspace: Path, token: str = FakeForge.GITHUB_ACTIONS_TOKEN) -> Job:
-    """The PR on the fake forge, the checkout, and the job that runs the action for it."""
-    merge, head = pr_checkout(workspace)
-    fake.github.add_pull(REPO, PR, head)
-    pull = {
-        "number": PR,
-        "head": {"sha": head, "ref": "demo/tune", "repo": {"full_name": REPO}},
-        "base": {"sha": _git(workspace, "rev-parse", "main"), "ref": "main", "repo": {"full_name": REPO}},
-    }
-    event = {"action": "synchronize", "number": PR, "pull_request": pull}
-    event["repository"] = {"full_name": REPO, "default_branch": "main"}
-    api = fake.github_api_url
-    return Job(event, REPO, api, fake.server.base, merge, f"refs/pull/{PR}/merge", token=token)
-
-
-def bot_comments(fake: FakeForge) -> list[dict[str, Any]]:
-    return [c for c in fake.github.comments(REPO, PR) if c["login"] == BOT]
-
-
-def statuses(fake: FakeForge) -> list[tuple[str, str, str]]:
-    return [(s["sha"], s["state"], s["context"]) for s in fake.github.repos[REPO].statuses]
-
-
-def _log(done: ActionResult) -> str:
-    return (done.stdout + done.stderr)[-3000:]
 
 
 def test_pr_gets_sticky_comment_status_and_outputs_when_action_runs_on_passing_pr(
@@ -83,7 +23,7 @@ def test_pr_gets_sticky_comment_status_and_outputs_when_action_runs_on_passing_p
     workspace = copy_project(demo_passing, tmp_path / "ws")
     job = open_pr(fake_forge, workspace)
     done = run_action(mlgate_image, workspace, tmp_path / "runner", job, {"extra-args": "--no-train"})
-    assert done.returncode == 0, _log(done)
+    assert done.returncode == 0, done.tail
     head = job.event["pull_request"]["head"]["sha"]
     assert statuses(fake_forge) == [(head, "success", "mlgate")], "on the PR head, not the merge commit"
     comments = bot_comments(fake_forge)
@@ -104,7 +44,7 @@ def test_failing_pr_exits_one_and_keeps_one_comment_when_action_runs_twice(
     job = open_pr(fake_forge, workspace)
     first = run_action(mlgate_image, workspace, tmp_path / "runner1", job, {"extra-args": "--no-train"})
     second = run_action(mlgate_image, workspace, tmp_path / "runner2", job, {"extra-args": "--no-train"})
-    assert (first.returncode, second.returncode) == (1, 1), _log(second)
+    assert (first.returncode, second.returncode) == (1, 1), second.tail
     comments = bot_comments(fake_forge)
     assert len(comments) == 1, "the second run updates the sticky comment"
     assert "regressed" in comments[0]["body"]
@@ -142,7 +82,7 @@ def test_docker_backend_trains_in_sibling_container_when_action_has_the_socket(
     job = open_pr(fake_forge, workspace)
     inputs = {"backend": "docker", "image": BASE_IMAGE, "train-command": "python3 sibling_train.py"}
     done = run_action(mlgate_image, workspace, tmp_path / "runner", job, inputs)
-    assert done.returncode == 0, _log(done)
+    assert done.returncode == 0, done.tail
     assert f"training in {BASE_IMAGE}" in done.stderr
     assert "scored 171 rows" in done.stderr, "the sibling's log streams into the step's"
     body = bot_comments(fake_forge)[0]["body"]

@@ -79,17 +79,8 @@ def test_shallow_checkout_exits_2_with_fetch_depth_hint_when_base_branch_is_miss
     subprocess.run(["git", "-C", str(full), "branch", f"pull/{PR}/merge"], check=True)
     # actions/checkout's default: the merge commit alone; its origin is not reachable from the container
     workspace = tmp_path / "ws"
-    clone = [
-        "git",
-        "clone",
-        "-q",
-        "--depth",
-        "1",
-        "--branch",
-        "pull/7/merge",
-        f"file://{full}",
-        str(workspace),
-    ]
+    source = f"file://{full}"
+    clone = ["git", "clone", "-q", "--depth", "1", "--branch", f"pull/{PR}/merge", source, str(workspace)]
     subprocess.run(clone, check=True)
     (workspace / "metrics.json").write_bytes((full / "metrics.json").read_bytes())
     done = run_action(mlgate_image, workspace, tmp_path / "runner", job, {"extra-args": "--no-train"})

@@ -91,7 +91,16 @@ def test_docker_backend_trains_in_sibling_container_when_action_has_the_socket(
     assert f"- Image: `{BASE_IMAGE}`" in body
     sibling_env = (workspace / "sibling-env.json").read_text()
     assert job.token not in sibling_env, "the forge token never reaches the training"
-    left = subprocess.run(
+    assert _training_containers_of(workspace) == [], "the training container is removed"
+
+
+def _training_containers_of(workspace: Path) -> list[str]:
+    """mlgate's training containers on the daemon that mount `workspace` (others may share the daemon)."""
+    ids = subprocess.run(
         ["docker", "ps", "-aq", "--filter", "label=org.mlgate.train"], capture_output=True, text=True
-    )
-    assert left.stdout.strip() == "", "the training container is removed"
+    ).stdout.split()
+    if not ids:
+        return []
+    inspect = ["docker", "inspect", "--format", "{{.Id}} {{range .Mounts}}{{.Source}} {{end}}", *ids]
+    lines = subprocess.run(inspect, capture_output=True, text=True).stdout.splitlines()
+    return [line.split()[0] for line in lines if str(workspace) in line.split()[1:]]

@@ -35,7 +35,8 @@ _IMAGE_LINK = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\((?P<target>[^)\s]+)(?P<title>
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
 _REPORT_MARKER = re.compile(r"^<!-- mlgate:report id=[^ ]+ -->\n")
 GITHUB_TOKEN_HINT = (
-    "pass the token to the step (`env: {GITHUB_TOKEN: ${{ github.token }}}`) and grant the job "
+    "pass the token to the step (the action: its `token` input, `github.token` unless set; the CLI: "
+    "`env: {GITHUB_TOKEN: ${{ github.token }}}`) and grant the job "
     "`permissions: {pull-requests: write, statuses: write, contents: write}`"
 )
 GITLAB_TOKEN_HINT = (

@@ -16,11 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.container import actionrun
+from tests.fakeforge import FakeForge
+
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS = Path(os.environ.get("MLGATE_HARNESS", ROOT.parent / "shared" / "harness"))
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlgate-test"
 BASE_IMAGE = "mlgate-base:bookworm"
-IMAGE = "mlgate:test"
+# NOTE: one daemon may serve several checkouts at once: MLGATE_TEST_IMAGE gives this one its own tag.
+IMAGE = os.environ.get("MLGATE_TEST_IMAGE", "mlgate:test")
 
 
 def harness(
@@ -103,3 +107,11 @@ def ci_tools() -> Path:
     done = harness("install-tools.sh", str(tools), timeout=600)
     _require(done, "install-tools.sh")
     return tools
+
+
+@pytest.fixture
+def fake_forge() -> Iterator[FakeForge]:
+    """The stateful fake GitHub on 127.0.0.1 with the repository; each test opens its own PR."""
+    with FakeForge() as fake:
+        fake.github.add_repo(actionrun.REPO)
+        yield fake

@@ -137,8 +137,8 @@ def test_backend_for_picks_subprocess_and_names_an_unavailable_backend() -> None
 def test_forge_tokens_never_reach_the_training_command(tmp_path: Path) -> None:
     from mlgate.training import training_env
 
-    env = training_env({"PATH": os.environ.get("PATH", ""), "GITHUB_TOKEN": "canary", "MLGATE_TOKEN": "x"},
-                       {"SEED": "1"})  # fmt: skip
+    env = training_env({"PATH": os.environ.get("PATH", ""), "GITHUB_TOKEN": "canary", "MLGATE_TOKEN": "x",
+                        "INPUT_TOKEN": "x"}, {"SEED": "1"})  # fmt: skip
     script = "import os; print(sorted(k for k in os.environ if 'TOKEN' in k), os.environ['SEED'])"
     console = Console(out=io.StringIO(), err=io.StringIO())
     spec = TrainSpec(f'{PY} -c "{script}"', tmp_path, env, 30.0, tmp_path / "train.log")

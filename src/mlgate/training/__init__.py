@@ -18,9 +18,10 @@ from mlgate.model import RunRecord
 
 # NOTE: the training command is the repository's code; the tokens mlgate posts with never reach it
 # (a PR can change train.py). The runner's own job secrets that the user passes in train.env still do.
+# INPUT_TOKEN: a container action's runner also passes every input as INPUT_<NAME>, the `token` input too.
 FORGE_TOKENS = frozenset(
     {"MLGATE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "GH_TOKEN", "CI_JOB_TOKEN", "ACTIONS_RUNTIME_TOKEN",
-     "ACTIONS_ID_TOKEN_REQUEST_TOKEN"}
+     "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "INPUT_TOKEN"}
 )  # fmt: skip
 
 

@@ -21,7 +21,6 @@ from mlgate.baseline import (
 )
 from mlgate.comparison import compare
 from mlgate.config import Config, LoadedConfig, find_config, load_config
-from mlgate.confirm import Confirmation, confirm, describe_changes, inconclusive
 from mlgate.console import Console
 from mlgate.errors import MetricsError, UsageError
 from mlgate.gate import evaluate
@@ -32,6 +31,7 @@ from mlgate.tree import FileTree, GitTree, WorkTree
 
 if TYPE_CHECKING:
     from mlgate.ci import CiContext
+    from mlgate.confirm import Confirmation
     from mlgate.datacheck import DataReport
     from mlgate.noise import NoiseModel
 
@@ -144,6 +144,8 @@ def evaluate_checkout(
     if confirm_env is not None and rev is None and baseline is not None:
         confirmed = _confirmed(repo, config, confirm_env, console, noise, gate, baseline)
         if confirmed is not None:
+            from mlgate.confirm import describe_changes
+
             _, after = judge(confirmed[0])
             confirmation = describe_changes(confirmed[1], gate, after)
             noise = _noted(confirmed[0], confirmation)
@@ -175,12 +177,12 @@ def _noise_model(
     head_tree: FileTree, baseline: Baseline | None, config: Config, metrics: MetricSet, console: Console
 ) -> NoiseModel | None:
     """Paired intervals from head's and base's predictions; None without `predictions:` or a baseline."""
-    from mlgate.metrics import load_predictions
-    from mlgate.noise import NoiseModel, compute_intervals
-
     cfg = config.predictions
     if cfg is None or baseline is None:
         return None
+    from mlgate.metrics import load_predictions  # NOTE: here, so that a diff without predictions stays light
+    from mlgate.noise import NoiseModel, compute_intervals
+
     base_tree, where = baseline.tree, f"the baseline ({baseline.ref.store}, {baseline.ref.sha[:12]})"
     if base_tree is None or not base_tree.exists(cfg.path):
         return NoiseModel({}, f"no noise model: {where} has no {cfg.path}; tolerances only")
@@ -208,11 +210,14 @@ def _confirmed(
     baseline: Baseline,
 ) -> tuple[NoiseModel, Confirmation] | None:
     """The noise model after a confirmation re-run, when `predictions.confirm` is set and one is needed."""
+    cfg = config.predictions
+    if cfg is None or cfg.confirm is None or noise is None or baseline.tree is None:
+        return None
+    from mlgate.confirm import confirm, inconclusive  # NOTE: here: most runs never re-run the evaluation
     from mlgate.metrics import load_predictions
 
-    cfg = config.predictions
     names = inconclusive(gate, noise)
-    if cfg is None or cfg.confirm is None or noise is None or not names or baseline.tree is None:
+    if not names:
         return None
     base = load_predictions(baseline.tree, cfg)
     return confirm(repo.root, config, env, console, noise, names, base)
@@ -244,11 +249,11 @@ def _data_checks(
 ) -> DataReport | None:
     """Schema and drift of head's `data.path` against the sketch stored with the baseline, or, when it has
     none (saved before snapshots stored one, or without `data:`), against the base commit's copy."""
-    from mlgate import datacheck
-
     cfg = config.data
     if cfg is None:
         return None
+    from mlgate import datacheck  # NOTE: here, so that a run without `data:` never loads it
+
     if not head_tree.exists(cfg.path):
         return datacheck.DataReport(skipped=f"{cfg.path} is not in the {head_tree.label}")
     if baseline is None:

@@ -54,6 +54,8 @@ def scan_tree(root: Path, cfg: DockerConfig, console: Console) -> Package:
         raise TrainingError("train.docker.max_upload_mb", exc.what, hint=hint) from None
     for rel, size in package.left_out:
         console.info(f"mlgate: left out of the copy: {rel} ({size / MIB:.1f} MiB, a large file)")
+    for rel in package.outside:
+        console.warn(f"left out of the copy: {rel} (a symlink to a file outside the work tree)")
     return package
 
 

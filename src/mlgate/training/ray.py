@@ -106,6 +106,8 @@ class RayBackend:
             console.info(
                 f"mlgate: left out of the upload: {rel} ({size / raypack.MIB:.1f} MiB, a large file)"
             )
+        for rel in scanned.outside:
+            console.warn(f"left out of the upload: {rel} (a symlink to a file outside the working directory)")
         package = raypack.with_launcher(scanned, Path(__file__).with_name("rayjob.py").read_bytes())
         name = raypack.package_name(package.digest)
         amount = f"{len(package.files)} files, {package.total_bytes / raypack.MIB:.1f} MiB"

@@ -41,6 +41,7 @@ class Package:
     total_bytes: int
     files_hash: str
     left_out: tuple[tuple[str, int], ...] = field(default=())
+    outside: tuple[str, ...] = field(default=())  # symlinks to files outside the tree: never sent
 
     @property
     def digest(self) -> str:
@@ -77,8 +78,15 @@ def scan(
     kept: list[tuple[str, Path, int]] = []
     left_out: list[tuple[str, int]] = []
     skip = set(outputs)
+    outside: list[str] = []
+    top = root.resolve()
     for rel, path in _walk(root, patterns):
         if rel in skip:
+            continue
+        # NOTE: a symlink is the PR's to choose: `x -> ~/.ssh/id_rsa` would carry a runner's file to the
+        # cluster (or the remote Docker host). Only links that stay inside the tree are followed.
+        if path.is_symlink() and not path.resolve().is_relative_to(top):
+            outside.append(rel)
             continue
         size = path.stat().st_size
         if size > large_file_bytes:
@@ -89,7 +97,7 @@ def scan(
     if total > limit_bytes:
         _too_big(root, kept, total, limit_bytes)
     files = tuple(sorted((rel, path) for rel, path, _ in kept))
-    return Package(root, files, (), total, _hash_files(files), tuple(left_out))
+    return Package(root, files, (), total, _hash_files(files), tuple(left_out), tuple(outside))
 
 
 def with_launcher(package: Package, source: bytes) -> Package:

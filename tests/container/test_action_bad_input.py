@@ -67,8 +67,8 @@ def test_docker_backend_exits_3_with_hint_when_no_docker_socket_is_mounted(
     inputs = {"backend": "docker", "image": BASE_IMAGE, "train-command": "python3 train.py"}
     done = run_action(mlgate_image, workspace, tmp_path / "runner", job, inputs, socket=False)
     assert done.returncode == 3, done.tail
-    assert "cannot reach the Docker daemon" in _one_error(done)
-    assert "hint: " in done.stderr
+    assert "no Docker socket at /var/run/docker.sock" in _one_error(done)
+    assert "hint: mount the runner's Docker socket into this container" in done.stderr
 
 
 def test_shallow_checkout_exits_2_with_fetch_depth_hint_when_base_branch_is_missing(

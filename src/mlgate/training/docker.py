@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mlgate.config import DockerConfig, TrainConfig
@@ -42,6 +43,11 @@ GRACE_S = 5.0
 API_TIMEOUT_S = 30.0
 POLL_S = 0.2
 DAEMON_HINT = "start Docker, or set DOCKER_HOST to a reachable daemon (tcp://HOST:2376 or ssh://USER@HOST)"
+SOCKET = Path("/var/run/docker.sock")
+SOCKET_HINT = (
+    "mount the runner's Docker socket into this container: a GitHub container action gets it; "
+    "with docker run add `-v /var/run/docker.sock:/var/run/docker.sock` (or set DOCKER_HOST)"
+)
 REMOTE_HINT = (
     "check that the machine DOCKER_HOST names is up and its daemon listens there (`docker -H URL version`); "
     "ssh:// needs a login without a prompt (keys in the agent)"
@@ -92,6 +98,17 @@ class _Ending:
     timed_out: bool
     oom_killed: bool
     gpu: GpuTelemetry | None
+
+
+def _unreachable(daemon: Daemon, exc: BaseException) -> TrainingError:
+    """The one-line error for a daemon that did not answer; a missing local socket is said as such."""
+    where = f"docker ({daemon.describe()})"
+    if daemon.remote:
+        return TrainingError(where, f"cannot reach the Docker daemon: {first_line(exc)}", hint=REMOTE_HINT)
+    if daemon.url is None and not SOCKET.exists():
+        hint = SOCKET_HINT if Path("/.dockerenv").exists() else DAEMON_HINT
+        return TrainingError(where, f"no Docker socket at {SOCKET}: is Docker running here?", hint=hint)
+    return TrainingError(where, f"cannot reach the Docker daemon: {first_line(exc)}", hint=DAEMON_HINT)
 
 
 class DockerBackend:
@@ -153,11 +170,7 @@ class DockerBackend:
         except Exception as exc:  # DockerException, requests' errors, a refused socket: all "unreachable"
             if client is not None:
                 client.close()
-            raise TrainingError(
-                f"docker ({daemon.describe()})",
-                f"cannot reach the Docker daemon: {first_line(exc)}",
-                hint=REMOTE_HINT if daemon.remote else DAEMON_HINT,
-            ) from None
+            raise _unreachable(daemon, exc) from None
         return client
 
     def _ensure_image(self, client: Any, console: Console) -> None:

@@ -87,3 +87,16 @@ def test_shallow_checkout_exits_2_with_fetch_depth_hint_when_base_branch_is_miss
     assert done.returncode == 2, done.tail
     assert "baseline.branch main" in _one_error(done)
     assert "fetch-depth: 0" in done.stderr
+
+
+def test_an_unknown_input_exits_2_naming_it_when_the_step_has_a_typo(
+    mlgate_image: str, demo_passing: Path, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    workspace = copy_project(demo_passing, tmp_path / "ws")
+    job = open_pr(fake_forge, workspace)
+    done = run_action(
+        mlgate_image, workspace, tmp_path / "runner", job, {"train_command": "python3 train.py"}
+    )
+    assert done.returncode == 2, done.tail
+    assert "action input train_command: not an input of mlgate's action" in _one_error(done)
+    assert fake_forge.writes() == []

@@ -7,8 +7,13 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
+import yaml
+
 from mlgate.ci import detect
 from mlgate.ci.github_actions import annotation, annotation_lines, escape_data
+from mlgate.ci.github_actions import detect as detect_github
+from mlgate.errors import UsageError
 from tests.gitproject import GitProject
 
 PR_HEAD = "1" * 40
@@ -144,3 +149,23 @@ def test_annotations_escape_percent_cr_lf_and_property_separators_when_names_are
     lines = annotation_lines("warning", [f"m{i}" for i in range(25)], "t")
     assert len(lines) == 10
     assert lines[-1].endswith("… and 16 more: see the job summary")
+
+
+def test_an_input_the_action_does_not_declare_is_exit_2_naming_it_when_running_as_the_action() -> None:
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "MLGATE_ACTION_INPUTS": "train-command backend",
+        "INPUT_BACKEND": "docker",
+    }
+    detect_github(env)  # declared inputs only: fine
+    with pytest.raises(UsageError) as caught:
+        detect_github({**env, "INPUT_TRAIN_COMMAND": "python t.py"})
+    assert caught.value.where == "action input train_command"
+    assert "train-command" in (caught.value.hint or "")
+    detect_github({"GITHUB_ACTIONS": "true", "INPUT_ANYTHING": "x"})  # not mlgate's action: not checked
+
+
+def test_the_action_lists_exactly_its_inputs_in_mlgate_action_inputs() -> None:
+    action = yaml.safe_load((Path(__file__).parents[2] / "action.yml").read_text())
+    listed = action["runs"]["env"]["MLGATE_ACTION_INPUTS"].split()
+    assert listed == list(action["inputs"])

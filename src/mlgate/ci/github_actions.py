@@ -21,6 +21,7 @@ _CHANGE_EVENTS = ("pull_request", "pull_request_target")
 
 
 def detect(env: Mapping[str, str]) -> CiContext:
+    check_action_inputs(env)
     payload = load_event(env.get("GITHUB_EVENT_PATH"))
     event = env.get("GITHUB_EVENT_NAME", "push")
     repo = env.get("GITHUB_REPOSITORY") or None
@@ -50,6 +51,29 @@ def detect(env: Mapping[str, str]) -> CiContext:
         step_summary=env_path(env, "GITHUB_STEP_SUMMARY"),
         output=env_path(env, "GITHUB_OUTPUT"),
     )
+
+
+def check_action_inputs(env: Mapping[str, str]) -> None:
+    """Inside mlgate's own container action, every `with:` input must be one action.yml declares.
+
+    NOTE: the runner passes each `with:` key as `INPUT_<NAME>` and only warns about one the action does not
+    declare, so a typo (`train_command:`, `treshold:`) would be ignored quietly; action.yml lists its inputs
+    in MLGATE_ACTION_INPUTS (tests/container keep that list equal to its `inputs:`).
+    """
+    declared = env.get("MLGATE_ACTION_INPUTS")
+    if declared is None:
+        return
+    known = {name.upper() for name in declared.split()}
+    unknown = sorted(
+        n[len("INPUT_") :] for n in env if n.startswith("INPUT_") and n[len("INPUT_") :] not in known
+    )
+    if unknown:
+        from mlgate.errors import UsageError
+
+        names = ", ".join(name.lower() for name in unknown)
+        raise UsageError(
+            f"action input {names}", "not an input of mlgate's action", hint=f"valid: {declared}"
+        )
 
 
 def _change(

@@ -3,7 +3,8 @@
 Each figure is printed with its budget and its ratio to a reference measured in the same run: a 20-line
 pure-Python diff of the same two metrics files (a fresh interpreter too, so start-up costs cancel out).
 The preview is timed twice: as shipped (plots drawn by the pre-warmed worker) and with the plots drawn
-in-process, which shows what the worker saves on this machine.
+in-process, which shows what the worker saves on this machine. With dvc installed (or --dvc PATH), the
+same diff is timed against `dvc metrics diff --md` on one DVC project (DESIGN §11: well under half).
 Run: .venv/bin/python bench/bench_cli.py [--runs N]
 """
 
@@ -64,10 +65,17 @@ def git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
-def make_repo(root: Path) -> None:
+def make_repo(root: Path, dvc: str | None = None) -> None:
+    """main with the metrics, params and a history; branch `feature` changes two of them in the work tree.
+
+    With `dvc` (an executable), main is also a DVC project declaring the same metrics and params.
+    """
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.email", "bench@mlgate.invalid")
     git(root, "config", "user.name", "bench")
+    if dvc is not None:
+        subprocess.run([dvc, "init", "-q"], cwd=root, check=True, capture_output=True)
+        (root / "dvc.yaml").write_text("metrics:\n  - metrics.json\nparams:\n  - params.yaml\n")
     metrics = {"eval": {f"m{i}_accuracy": 0.8 + i / 1000 for i in range(20)}, "train": {"loss": 0.3}}
     (root / "metrics.json").write_text(json.dumps(metrics))
     (root / "params.yaml").write_text("lr: 0.1\ndepth: 3\n")
@@ -97,9 +105,29 @@ def report(name: str, seconds: float, budget: float, reference: float) -> None:
     print(f"{name:38s} {figures}  {verdict}")
 
 
+def bench_dvc(dvc: str | None, runs: int) -> None:
+    """DESIGN §11: `mlgate diff` well under half of `dvc metrics diff`, both on one DVC project."""
+    if dvc is None:
+        print("dvc metrics diff: skipped (no dvc on PATH; pass --dvc PATH)")
+        return
+    root = Path(tempfile.mkdtemp(prefix="mlgate-bench-dvc-"))
+    try:
+        make_repo(root, dvc)
+        theirs = median_wall([dvc, "metrics", "diff", "--md"], root, runs)
+        ours = median_wall([sys.executable, "-m", "mlgate", "diff", "--md"], root, runs)
+        print(f"{'dvc metrics diff --md':38s} {theirs * 1000:8.1f} ms")
+        label = "mlgate diff --md, same DVC project"
+        print(f"{label:38s} {ours * 1000:8.1f} ms  {ours / theirs:5.2f} of dvc's time")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument(
+        "--dvc", metavar="PATH", help="a dvc executable to compare with (default: dvc on PATH)"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="mlgate-bench-"))
     try:
@@ -116,6 +144,7 @@ def main() -> int:
         inline_s = median_wall([sys.executable, "-c", INLINE_PLOTS, *preview_args], root, runs)
         report("  the same, plots drawn in-process", inline_s, 1.0, reference)
         print(f"{'  plot worker saves':38s} {(inline_s - preview_s) * 1000:8.1f} ms")
+        bench_dvc(args.dvc or shutil.which("dvc"), args.runs)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -3,8 +3,9 @@
 Importing matplotlib and drawing its first text costs about 0.7 s on a 2-core runner, more than everything
 else in a local report. `PlotWorker.start()` forks when a command begins, before the config is read; the child
 imports matplotlib, warms the font cache and waits for work, so by the time the parent has loaded the config,
-read git, compared and gated, the plotting library is ready on the other core. `call(plots.plot_curve, …)`
-then runs the plot in the child and returns its `PlotImage`.
+read git, compared and gated, the plotting library is ready on the other core. `submit(plots.plot_curve, …)`
+sends a plot to the worker, which draws each one in a fork of itself (a copy of a warm process costs
+nothing to start), as many at once as there are cores; `result()` returns its `PlotImage`.
 
 The worker only ever saves time, it never changes a result: where it cannot start (no `fork`, or other
 threads are running) or stops working (it died, a message would not pickle), the parent draws the plot itself.
@@ -18,6 +19,7 @@ import contextlib
 import functools
 import os
 import pickle
+import selectors
 import signal
 import struct
 import threading
@@ -63,6 +65,11 @@ class PlotWorker:
         os.close(jobs_r)
         os.close(results_w)
         return cls(pid, jobs_w, results_r)
+
+    @property
+    def pid(self) -> int | None:
+        """The worker process, while there is one."""
+        return self._pid
 
     @property
     def forked(self) -> bool:
@@ -139,16 +146,70 @@ def _serve(warm: Callable[[], object], jobs: int, results: int) -> None:  # prag
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         warm()
-        while True:
-            try:
-                fn, args, kwargs = _receive(jobs)
-            except EOFError:
-                break
-            _send(results, _answer(fn, args, kwargs))
+        _Dispatcher(jobs, results, max(2, os.cpu_count() or 2)).run()
     except BaseException:
         code = 1
     finally:
         os._exit(code)  # never run the parent's cleanup (atexit, buffered output) in the child
+
+
+class _Dispatcher:  # pragma: no cover - runs in the forked child
+    """The worker's loop: each job is drawn by a fork of the warm worker, up to `width` at once, and the
+    answers go back in submission order. A copy that dies without answering answers "bug" (drawn here)."""
+
+    def __init__(self, jobs: int, results: int, width: int) -> None:
+        self.jobs, self.results, self.width = jobs, results, width
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(jobs, selectors.EVENT_READ)
+        self.queue: list[tuple[int, Any]] = []
+        self.running: dict[int, tuple[int, int]] = {}  # answer pipe → (job index, pid)
+        self.answers: dict[int, tuple[str, Any]] = {}
+        self.taken = self.sent = 0
+        self.open = True
+
+    def run(self) -> None:
+        while self.open or self.running or self.queue:
+            for key, _ in self.selector.select():
+                if key.fd == self.jobs:
+                    self._take()
+                else:
+                    self._collect(key.fd)
+            while self.queue and len(self.running) < self.width:
+                self._start(*self.queue.pop(0))
+            while self.sent in self.answers:
+                _send(self.results, self.answers.pop(self.sent))
+                self.sent += 1
+
+    def _take(self) -> None:
+        try:
+            self.queue.append((self.taken, _receive(self.jobs)))
+            self.taken += 1
+        except EOFError:
+            self.open = False
+            self.selector.unregister(self.jobs)
+
+    def _start(self, index: int, job: Any) -> None:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(read)
+                _send(write, _answer(*job))
+            finally:
+                os._exit(0)
+        os.close(write)
+        self.running[read] = (index, pid)
+        self.selector.register(read, selectors.EVENT_READ)
+
+    def _collect(self, fd: int) -> None:
+        index, pid = self.running.pop(fd)
+        self.selector.unregister(fd)
+        try:
+            self.answers[index] = _receive(fd)
+        except (EOFError, OSError, pickle.PickleError):
+            self.answers[index] = ("bug", "the drawing process died")
+        os.close(fd)
+        os.waitpid(pid, 0)
 
 
 def _answer(fn: Callable[..., Any], args: Any, kwargs: Any) -> tuple[str, Any]:  # pragma: no cover - child

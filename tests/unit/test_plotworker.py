@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,11 @@ ROWS = [("eval.accuracy", 0.81, 0.84), ("eval.f1", 0.70, 0.69)]
 
 
 def where_am_i() -> int:
+    return os.getpid()
+
+
+def nap(seconds: float) -> int:
+    time.sleep(seconds)
     return os.getpid()
 
 
@@ -72,9 +78,22 @@ def test_a_bug_surfaces_here_with_its_own_exception_when_the_child_hits_it(worke
         worker.call(buggy)
 
 
+def test_plots_are_drawn_in_parallel_copies_of_the_worker_when_several_are_in_flight(
+    worker: PlotWorker,
+) -> None:
+    worker.call(where_am_i)  # warm
+    started = time.perf_counter()
+    pending = [worker.submit(nap, 0.6) for _ in range(2)]
+    pids = {p.result() for p in pending}
+    assert time.perf_counter() - started < 1.1  # one after the other would take 1.2 s
+    assert len(pids) == 2
+    assert worker.pid not in pids
+    assert os.getpid() not in pids
+
+
 def test_plots_are_drawn_here_when_the_child_died(worker: PlotWorker) -> None:
-    child = worker.call(where_am_i)
-    os.kill(child, signal.SIGKILL)
+    assert worker.pid is not None
+    os.kill(worker.pid, signal.SIGKILL)
     assert worker.call(where_am_i) == os.getpid()
     assert not worker.forked
 
@@ -83,7 +102,8 @@ def test_close_reaps_the_child_when_it_never_got_work() -> None:
     if threading.active_count() > 1:
         pytest.skip("another thread runs in this test process: the worker would not fork")
     worker = PlotWorker.start(plots.warm)
-    pid = worker.call(where_am_i)
+    pid = worker.pid
+    assert pid is not None
     worker.close()
     worker.close()
     with pytest.raises(ProcessLookupError):

@@ -81,6 +81,11 @@ def evaluate(
     return GateResult(results=tuple(results), outcome=outcome, strict=strict)
 
 
+# NOTE: a gated metric that went missing at head (deleted, renamed, or now a list or a mapping) is a warning,
+# never a quiet pass: otherwise dropping a metric from the file would slip past its rule. --strict fails it.
+_DOUBTFUL = (Verdict.INCONCLUSIVE, Verdict.UNKNOWN, Verdict.REMOVED)
+
+
 def _rank(result: MetricResult) -> int:
     if result.blocking:
         return 0
@@ -97,7 +102,7 @@ def _outcome(results: list[MetricResult], has_baseline: bool, *, strict: bool, i
         if strict or if_missing == "fail":
             return Outcome.FAIL
         return Outcome.WARN if if_missing == "warn" else Outcome.NO_BASELINE
-    doubtful = any(r.gated and r.verdict in (Verdict.INCONCLUSIVE, Verdict.UNKNOWN) for r in results)
+    doubtful = any(r.gated and r.verdict in _DOUBTFUL for r in results)
     if strict and doubtful:
         return Outcome.FAIL
     return Outcome.WARN if any(r.warning for r in results) else Outcome.PASS
@@ -110,6 +115,8 @@ def _judge(delta: Delta, rule: GateRule | None, has_baseline: bool) -> MetricRes
     judgement = _verdict(delta, direction, rule, has_baseline)
     bound = _bound_violation(delta, rule)
     reason = judgement.reason if bound is None else f"{bound}; {judgement.reason}"
+    if gated and judgement.verdict is Verdict.REMOVED:
+        reason += f" (gated by `{rule.metric}`: a warning; --strict fails it)"  # type: ignore[union-attr]
     if rule is None:
         reason += " (no gate rule matches: shown, not gated)"
     elif direction is Direction.NEUTRAL:

@@ -248,7 +248,9 @@ class MetricResult:
 
     @property
     def warning(self) -> bool:
-        bad = self.verdict in (Verdict.REGRESSED, Verdict.INCONCLUSIVE) or self.bound_violated
+        """A gated result that does not block but must not pass silently (a REMOVED metric among them)."""
+        doubtful = self.verdict in (Verdict.REGRESSED, Verdict.INCONCLUSIVE, Verdict.REMOVED)
+        bad = doubtful or self.bound_violated
         return self.gated and bad and not self.blocking
 
 

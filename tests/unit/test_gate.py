@@ -134,7 +134,20 @@ def test_new_and_removed_metrics_are_reported_when_sides_differ() -> None:
     result = gate(metrics(a_acc=0.9), metrics(b_acc=0.8), [GateRule("*")])
     assert result.get("a_acc").verdict is Verdict.NEW  # type: ignore[union-attr]
     assert result.get("b_acc").verdict is Verdict.REMOVED  # type: ignore[union-attr]
-    assert result.outcome is Outcome.PASS
+    assert result.outcome is Outcome.WARN
+
+
+def test_a_gated_metric_that_went_missing_warns_and_strict_fails_it_when_head_drops_it() -> None:
+    rules = [GateRule("acc", severity=Severity.FAIL)]
+    result = gate(metrics(other=1.0), metrics(acc=0.9, other=1.0), rules)
+    removed = result.get("acc")
+    assert removed is not None
+    assert (removed.verdict, removed.warning, removed.blocking) == (Verdict.REMOVED, True, False)
+    assert "gated by `acc`" in removed.reason
+    assert result.outcome is Outcome.WARN
+    assert gate(metrics(other=1.0), metrics(acc=0.9, other=1.0), rules, strict=True).outcome is Outcome.FAIL
+    ungated = gate(metrics(other=1.0), metrics(acc=0.9, other=1.0), [GateRule("other")])
+    assert ungated.outcome is Outcome.PASS
 
 
 def test_nan_and_text_values_are_unknown_and_strict_fails_them() -> None:

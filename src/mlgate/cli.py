@@ -46,7 +46,7 @@ def common_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="config file (default: .mlgate.yml at the repo top)")
     common.add_argument(
-        "--strict", action="store_true", default=None, help="no baseline or inconclusive → fail"
+        "--strict", action="store_true", default=None, help="no baseline, inconclusive or removed → fail"
     )
     common.add_argument(
         "--dry-run", action="store_true", default=None, help="write what would be posted to files"

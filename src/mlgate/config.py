@@ -336,11 +336,16 @@ def load_config(
     return _validated(data, lines, source, path, env, overrides)
 
 
-def load_config_bytes(raw: bytes, source: str, env: Mapping[str, str] | None = None) -> LoadedConfig:
-    """A config file's content read elsewhere (the base branch's, through the forge API); errors name
+def load_config_bytes(
+    raw: bytes,
+    source: str,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> LoadedConfig:
+    """A config file's content read elsewhere (the base branch's, from git or the forge API); errors name
     `source` (`main:.mlgate.yml`)."""
     data, lines = _parse(raw, source)
-    return _validated(data, lines, source, None, env, None)
+    return _validated(data, lines, source, None, env, overrides)
 
 
 def _validated(

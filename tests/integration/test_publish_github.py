@@ -142,11 +142,11 @@ def test_crashed_training_still_posts_why_and_fails_the_status(
     project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
 ) -> None:
     setup_project(project, cli)
-    config = (project.root / ".mlgate.yml").read_text() + f"train:\n  command: {sys.executable} crash.py\n"
     project.git("rm", "-q", "metrics.json")
     crash = "import sys\nprint('CUDA error: device lost', flush=True)\nsys.exit(3)\n"
-    pr_sha = project.commit("crashing model", **{".mlgate.yml": config, "crash_dot_py": crash})
-    result = cli("run", env=github_env(fake_forge, tmp_path, pr_sha))
+    pr_sha = project.commit("crashing model", crash_dot_py=crash)
+    command = f"{sys.executable} crash.py"  # a flag: the PR's own .mlgate.yml does not apply to its run
+    result = cli("run", "--command", command, env=github_env(fake_forge, tmp_path, pr_sha))
     assert result.code == 3, result.err
     comments = _bot_comments(fake_forge)
     assert len(comments) == 1

@@ -24,6 +24,7 @@ from mlgate.errors import BaselineError, ExitCode, ForgeError, MetricsError, Tra
 from mlgate.gitrepo import GitRepo
 from mlgate.model import RunRecord
 from mlgate.pipeline import Evaluation, evaluate_checkout, load_effective_config
+from mlgate.prconfig import config_for_change
 from mlgate.snapshot import dump_snapshot
 from mlgate.training import describe_failure
 
@@ -43,6 +44,11 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--output", "-o", metavar="DIR", default="mlgate-report", help="report folder")
     parser.add_argument(
+        "--trust-pr-config",
+        action="store_true",
+        help="on a PR/MR, gate with the PR's own .mlgate.yml (default: the base branch's)",
+    )
+    parser.add_argument(
         "--save-baseline",
         choices=("auto", "always", "never"),
         default="auto",
@@ -54,11 +60,14 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 def run(ctx: Context) -> ExitCode:
     repo = GitRepo.discover(ctx.cwd)
     ci = detect_ci(ctx, repo.root)
-    loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env, train_overrides(ctx))
+    overrides = train_overrides(ctx)
+    loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env, overrides)
     if ci.provider == "github-actions" and ci.event == "issue_comment":
         from mlgate.chatops import handle_comment
 
         return handle_comment(ctx, ci, repo, loaded)
+    trust = bool(ctx.flag("trust_pr_config"))
+    loaded = config_for_change(repo, ci, loaded, ctx.console, env=ctx.env, overrides=overrides, trust=trust)
     config = loaded.config
     record: RunRecord | None = None
     if config.train.command and not ctx.flag("no_train"):

@@ -73,8 +73,13 @@ def inconclusive(gate: GateResult, noise: NoiseModel | None) -> list[str]:
     if noise is None:
         return []
     return [
-        r.name for r in gate.results if r.gated and r.verdict is Verdict.INCONCLUSIVE and r.name in noise.raw
-    ]
+        r.name
+        for r in gate.results
+        if r.gated
+        and r.verdict is Verdict.INCONCLUSIVE
+        and r.name in noise.raw
+        and r.name not in noise.seeded
+    ]  # NOTE: a re-run adds a head run, not seeds on both sides: a Welch interval over seeds stays as it is
 
 
 def confirm(

@@ -10,7 +10,7 @@ NOTE (why this is sound, and what it cannot do). The interval of the noise model
 of a finite eval set, given the predictions. A re-run on the same eval set adds no examples, so it can only
 help where the evaluation itself is random (dropout or sampling at test time, augmentation, a seeded
 subsample of an ensemble). Pooling averages each example's term (correct or not, loss, squared error) over
-the runs and bootstraps the examples once for all runs (stats.pooled_interval): it estimates the head's
+the runs and bootstraps the examples once for all runs (seeds.pooled_interval): it estimates the head's
 expected metric over seeds and keeps the runs' shared examples correlated. A deterministic evaluation gives
 back the same interval, and the report says so. Metrics that are not means of per-example terms
 (precision, recall, F1, ROC AUC) do not pool and keep the first run's interval. Looking twice at the data
@@ -34,7 +34,8 @@ from mlgate.errors import MetricsError
 from mlgate.gate import infer_direction, match_rule
 from mlgate.model import Direction, GateResult, GateRule, Interval, Predictions, Verdict
 from mlgate.noise import RESAMPLES, NoiseModel, PairingError, pair, stat_metric
-from mlgate.stats import POOLED_METRICS, DeltaInterval, StatsError, pooled_interval
+from mlgate.seeds import POOLED_METRICS, pooled_interval
+from mlgate.stats import DeltaInterval, StatsError
 from mlgate.tree import WorkTree
 
 if TYPE_CHECKING:
@@ -72,8 +73,13 @@ def inconclusive(gate: GateResult, noise: NoiseModel | None) -> list[str]:
     if noise is None:
         return []
     return [
-        r.name for r in gate.results if r.gated and r.verdict is Verdict.INCONCLUSIVE and r.name in noise.raw
-    ]
+        r.name
+        for r in gate.results
+        if r.gated
+        and r.verdict is Verdict.INCONCLUSIVE
+        and r.name in noise.raw
+        and r.name not in noise.seeded
+    ]  # NOTE: a re-run adds a head run, not seeds on both sides: a Welch interval over seeds stays as it is
 
 
 def confirm(

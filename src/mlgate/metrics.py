@@ -1,7 +1,8 @@
 """Metrics and params files → MetricSet and Params; the strict reading every loaded file goes through.
 
 Files are read through a FileTree (the work tree or a commit), size-checked before they are read, and parsed
-strictly: JSON, YAML, TOML, CSV and TSV. Nested keys flatten to DVC's dotted names (`eval.acc`, `lr.0`).
+strictly: JSON, YAML, TOML, CSV and TSV. Nested keys flatten to DVC's dotted names (`eval.acc`, `lr.0`); a
+file's several runs (a `repeats` list, a CSV `seed` column) become each metric's repeats (repeats.py).
 Bad input raises MetricsError naming the file and the key or line; a value that is not a number is kept as a
 TEXT metric with a warning: shown in the report, never gated. Row files (predictions, histories):
 predictions.py.
@@ -16,9 +17,10 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlgate import dvc
+from mlgate import dvc, repeats
 from mlgate.errors import MetricsError
 from mlgate.model import Metric, MetricSet, Param, Params, ValueKind
+from mlgate.repeats import Run
 from mlgate.tree import FileTree
 from mlgate.yamlfile import load_yaml
 
@@ -58,12 +60,7 @@ def load_metrics_file(tree: FileTree, path: str) -> tuple[list[Metric], list[str
     """The metrics of one file, in file order, and a warning for each value that is not a number."""
     text = load_text(tree, path)
     warnings: list[str] = []
-    if path.lower().endswith((".csv", ".tsv")):
-        leaves, lines = _csv_leaves(text, path, warnings)
-    else:
-        data, lines = _parse_document(text, path)
-        _require_mapping(data, path, "metric names")
-        leaves = flatten(data, where=path)
+    leaves, lines, runs = _leaves(text, path, warnings)
     metrics: list[Metric] = []
     for key, value in leaves:
         metric = to_metric(_dotted(key), value, path)
@@ -72,7 +69,26 @@ def load_metrics_file(tree: FileTree, path: str) -> tuple[list[Metric], list[str
             line = lines.get(key)
             where = f"{path}:{line}" if line else path
             warnings.append(f"{where}: {metric.name}: not a number ({metric.raw!r}); shown, not gated")
-    return metrics, warnings
+    if runs is None:
+        return metrics, warnings
+    metrics, more = repeats.with_repeats(metrics, runs, path)
+    return metrics, warnings + more
+
+
+def _leaves(
+    text: str, path: str, warnings: list[str]
+) -> tuple[list[tuple[Key, Any]], Lines, list[Run] | None]:
+    """The file's own leaves with their lines, and its runs (seeds) when it has several (repeats.py)."""
+    if path.lower().endswith((".csv", ".tsv")):
+        rows = csv_rows(text, path)
+        runs = repeats.seed_rows(rows, path, _cell)
+        return ([], {}, runs) if runs is not None else (*_csv_leaves(rows, path, warnings), None)
+    data, lines = _parse_document(text, path)
+    _require_mapping(data, path, "metric names")
+    data, runs = repeats.split_repeats(
+        data, path, lambda run: [(_dotted(k), v) for k, v in flatten(run, where=path)]
+    )
+    return flatten(data, where=path), lines, runs
 
 
 def load_params(tree: FileTree, patterns: Sequence[str] | None) -> Params:
@@ -337,9 +353,10 @@ def render(value: Any) -> str:
     return str(value)
 
 
-def _csv_leaves(text: str, path: str, warnings: list[str]) -> tuple[list[tuple[Key, Any]], Lines]:
+def _csv_leaves(
+    rows: list[tuple[int, list[str]]], path: str, warnings: list[str]
+) -> tuple[list[tuple[Key, Any]], Lines]:
     """Leaves of a metrics CSV/TSV: a header and a data row (the last, for a history), or name,value rows."""
-    rows = csv_rows(text, path)
     header = [cell.lower() for cell in rows[0][1]]
     if len(header) == 2 and not isinstance(_cell(rows[0][1][1]), str):
         return _name_value_leaves(rows, path)

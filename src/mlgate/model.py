@@ -59,13 +59,17 @@ class ValueKind(StrEnum):
 
 @dataclass(frozen=True)
 class Metric:
-    """One named value from a metrics file. `value` is None when the file held no number (kind TEXT)."""
+    """One named value from a metrics file. `value` is None when the file held no number (kind TEXT).
+
+    `repeats`: the metric's values in the file's several runs (seeds), when it has at least two.
+    """
 
     name: str
     value: float | None
     source: str
     kind: ValueKind = ValueKind.NUMBER
     raw: str | None = None
+    repeats: tuple[float, ...] = ()
 
     @property
     def is_number(self) -> bool:

@@ -3,9 +3,11 @@
 `compute_intervals` joins the two sides on `id` (row order, with a warning, when there are no ids), refuses
 to pair two different eval sets, maps each metric to the statistic it names (`eval.accuracy` → accuracy),
 checks that the predictions reproduce the value in the metrics file, and computes the interval of Δ with
-`mlgate.stats`, oriented so that higher is better, at a Bonferroni-shared confidence level. Every reason a
-metric gets no interval is said in the note; that metric is then judged by its tolerances. numpy is imported
-inside the functions.
+`mlgate.stats`, oriented so that higher is better, at a Bonferroni-shared confidence level. A metric with no
+paired interval whose metrics files hold several seeds on both sides (`repeats`) gets Welch's t interval of
+the seeds' means instead (`mlgate.seeds`), in the same Bonferroni family. Every reason a metric gets no
+interval is said in the note; that metric is then judged by its tolerances. numpy is imported inside the
+functions.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from mlgate.gate import infer_direction, match_rule
 from mlgate.model import Direction, GateRule, Interval, Predictions, format_number
+from mlgate.seeds import welch_interval
 from mlgate.stats import COUNT_METRICS, DeltaInterval, StatsError, bonferroni_level, paired_interval
 
 if TYPE_CHECKING:
@@ -26,6 +29,7 @@ DEFAULT_LEVEL = 0.95
 DEFAULT_SEED = 0
 RESAMPLES = 2000
 FileValues = Mapping[str, tuple[float | None, float | None]]  # metric name → (base, head) from the files
+Repeats = Mapping[str, tuple[Sequence[float], Sequence[float]]]  # metric name → (base seeds, head seeds)
 
 # fmt: off
 _STATS = {
@@ -74,6 +78,7 @@ class NoiseModel:
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     eval_hash: str | None = None
+    seeded: tuple[str, ...] = ()  # the metrics whose interval is Welch's over seeds, not paired
 
     @property
     def metric_level(self) -> float:
@@ -87,37 +92,69 @@ def stat_metric(name: str) -> str | None:
 
 
 def compute_intervals(
-    head: Predictions,
-    base: Predictions,
+    head: Predictions | None,
+    base: Predictions | None,
     rules: Sequence[GateRule],
     metrics: FileValues,
     *,
     level: float = DEFAULT_LEVEL,
     seed: int = DEFAULT_SEED,
+    repeats: Repeats | None = None,
+    unpaired: str | None = None,
 ) -> NoiseModel:
-    """Intervals of head − base (oriented so higher is better) for every metric the predictions can score.
+    """Intervals of head − base (oriented so higher is better) for every metric the predictions can score,
+    then Welch's over seeds for each metric of `repeats` that has none.
 
     `metrics` maps each metric's name to its (base, head) values in the metrics files; a metric whose file
-    values the predictions do not reproduce gets no interval, as they are not the same evaluation.
+    values the predictions do not reproduce gets no interval, as they are not the same evaluation. Without
+    predictions (None), `unpaired` says why, for the note.
     """
-    try:
-        paired = pair(head, base)
-    except PairingError as exc:
-        return NoiseModel({}, f"no noise model: {exc}; tolerances only", level=level)
-    usable, problems = _usable(metrics, paired)
-    gated = sum(_gated(name, rules) for name in usable)
+    paired, unpaired = _pair(head, base, unpaired)
+    if paired is None and not repeats:
+        return NoiseModel({}, f"no noise model: {unpaired}; tolerances only", level=level)
+    usable, problems = _usable(metrics, paired) if paired is not None else ({}, [])
+    gated = sum(_gated(name, rules) for name in {*usable, *(repeats or {})})
     each = bonferroni_level(level, gated) if gated > 1 else level
     raw: dict[str, DeltaInterval] = {}
     for name, stat in usable.items():
-        found = _scored(stat, paired, metrics[name], each, seed)
+        found = _scored(stat, paired, metrics[name], each, seed) if paired is not None else ""
         if isinstance(found, str):
             problems.append(f"{name}: {found}")
         else:
             raw[name] = found
+    seeded = _seeded(repeats or {}, raw, each, problems)
     intervals = {name: r.to_interval(higher_is_better=_higher(name, rules)) for name, r in raw.items()}
-    warnings = (f"noise model: {paired.how}",) if paired.by_row else ()
-    model = NoiseModel(intervals, "", raw, level, gated, tuple(problems), warnings, base.content_hash)
-    return replace(model, note=_note(model, paired))
+    warnings = (f"noise model: {paired.how}",) if paired is not None and paired.by_row else ()
+    eval_hash = base.content_hash if base is not None else None
+    model = NoiseModel(intervals, "", raw, level, gated, tuple(problems), warnings, eval_hash, seeded)
+    return replace(model, note=_note(model, paired, unpaired))
+
+
+def _pair(head: Predictions | None, base: Predictions | None, why: str | None) -> tuple[Paired | None, str]:
+    """The paired predictions, or None and the reason there are none."""
+    if head is None or base is None:
+        return None, why or "no `predictions:` configured"
+    try:
+        return pair(head, base), ""
+    except PairingError as exc:
+        return None, str(exc)
+
+
+def _seeded(
+    repeats: Repeats, raw: dict[str, DeltaInterval], level: float, problems: list[str]
+) -> tuple[str, ...]:
+    """Add Welch's interval over seeds to `raw` for each metric of `repeats` with no paired interval."""
+    seeded = []
+    for name, (base, head) in repeats.items():
+        if name in raw:
+            continue
+        try:
+            raw[name] = welch_interval(head, base, level=level, metric=name)
+        except StatsError as exc:
+            problems.append(f"{name}: seeds: {exc}")
+            continue
+        seeded.append(name)
+    return tuple(seeded)
 
 
 def _usable(metrics: FileValues, paired: Paired) -> tuple[dict[str, str], list[str]]:
@@ -196,9 +233,9 @@ def _agrees(written: float | None, computed: float) -> bool:
     return abs(written - computed) <= max(slack * (1 + 1e-9), 1e-6 * max(1.0, abs(written)))
 
 
-def _note(model: NoiseModel, paired: Paired) -> str:
+def _note(model: NoiseModel, paired: Paired | None, unpaired: str) -> str:
     problems = model.problems
-    rows = f"paired on {len(paired):,} examples ({paired.how})"
+    rows = f"paired on {len(paired):,} examples ({paired.how})" if paired is not None else unpaired
     if not model.intervals:
         reasons = "; ".join(problems) if problems else "no metric is one the predictions can score"
         return f"no noise model: {rows}, but {reasons}; tolerances only"
@@ -206,7 +243,13 @@ def _note(model: NoiseModel, paired: Paired) -> str:
     if model.gated > 1:
         each = format_number(model.metric_level * 100)
         level += f" shared by {model.gated} gated metrics (Bonferroni: {each} % each)"
-    text = f"{rows}; {level}; {RESAMPLES:,} resamples where bootstrapped"
+    seeds = ", ".join(f"{model.raw[name].method.split(' (')[0]} for {name}" for name in model.seeded)
+    if paired is None:
+        text = f"{seeds}; {level}; no paired test: {unpaired}"
+    else:
+        text = f"{rows}; {level}; {RESAMPLES:,} resamples where bootstrapped" + (
+            f"; {seeds}" if seeds else ""
+        )
     return f"{text}; no interval for {'; '.join(problems)}" if problems else text
 
 

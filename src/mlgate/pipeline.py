@@ -25,7 +25,7 @@ from mlgate.console import Console
 from mlgate.errors import MetricsError, UsageError
 from mlgate.gate import evaluate
 from mlgate.gitrepo import GitRepo
-from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome, Params
+from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome, Params, Predictions
 from mlgate.parquet import MissingPyarrowError
 from mlgate.tree import FileTree, GitTree, WorkTree
 
@@ -176,28 +176,59 @@ def evaluate_checkout(
 def _noise_model(
     head_tree: FileTree, baseline: Baseline | None, config: Config, metrics: MetricSet, console: Console
 ) -> NoiseModel | None:
-    """Paired intervals from head's and base's predictions; None without `predictions:` or a baseline."""
+    """Paired intervals from head's and base's predictions, Welch's over the seeds of metrics with
+    `repeats`; None without a baseline, or with neither `predictions:` nor repeats."""
     cfg = config.predictions
-    if cfg is None or baseline is None:
+    seeds = _repeats(metrics, baseline.metrics) if baseline is not None else {}
+    if baseline is None or (cfg is None and not seeds):
         return None
+    from mlgate.noise import (
+        DEFAULT_LEVEL,
+        DEFAULT_SEED,
+        compute_intervals,
+    )  # NOTE: here: a plain diff stays light
+
+    head, base, unpaired = _predictions(head_tree, baseline, config, console)
+    values = {m.name: (_value(baseline.metrics, m.name), m.value) for m in metrics}
+    level, seed = (cfg.look_level, cfg.seed) if cfg is not None else (DEFAULT_LEVEL, DEFAULT_SEED)
+    model = compute_intervals(
+        head, base, config.rules, values, level=level, seed=seed, repeats=seeds, unpaired=unpaired
+    )
+    for warning in model.warnings:
+        console.warn(warning)
+    return model
+
+
+def _predictions(
+    head_tree: FileTree, baseline: Baseline, config: Config, console: Console
+) -> tuple[Predictions | None, Predictions | None, str | None]:
+    """Head's and base's predictions, or (None, None, why not)."""
+    cfg = config.predictions
+    if cfg is None:
+        return None, None, None
     from mlgate.metrics import load_predictions  # NOTE: here, so that a diff without predictions stays light
-    from mlgate.noise import NoiseModel, compute_intervals
 
     base_tree, where = baseline.tree, f"the baseline ({baseline.ref.store}, {baseline.ref.sha[:12]})"
     if base_tree is None or not base_tree.exists(cfg.path):
-        return NoiseModel({}, f"no noise model: {where} has no {cfg.path}; tolerances only")
+        return None, None, f"{where} has no {cfg.path}"
     try:
-        head, base = load_predictions(head_tree, cfg), load_predictions(base_tree, cfg)
+        return load_predictions(head_tree, cfg), load_predictions(base_tree, cfg), None
     except MissingPyarrowError:
         raise
     except MetricsError as exc:
         console.warn(f"noise model skipped: {exc}")
-        return NoiseModel({}, f"no noise model: {exc.where}: {exc.what}; tolerances only")
-    values = {m.name: (_value(baseline.metrics, m.name), m.value) for m in metrics}
-    model = compute_intervals(head, base, config.rules, values, level=cfg.look_level, seed=cfg.seed)
-    for warning in model.warnings:
-        console.warn(warning)
-    return model
+        return None, None, f"{exc.where}: {exc.what}"
+
+
+def _repeats(head: MetricSet, base: MetricSet) -> dict[str, tuple[tuple[float, ...], tuple[float, ...]]]:
+    """(base seeds, head seeds) of each metric that either side's file gives several runs of."""
+    found = {}
+    for metric in head:
+        other = base.get(metric.name)
+        base_runs = other.repeats if other is not None else ()
+        if metric.repeats or base_runs:
+            found[metric.name] = (base_runs, metric.repeats)
+    return found
 
 
 def _confirmed(

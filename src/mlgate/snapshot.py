@@ -4,8 +4,9 @@ Written by `mlgate baseline save` (git notes, CI artifact) and read back by the 
 newer mlgate (a higher `schema`) or one that is not valid is refused with a SnapshotError, which the stores
 turn into a warning before trying the next store. A snapshot may point at its commit's predictions file,
 kept beside it as a compressed blob (`attach_predictions` / `predictions_pointer`), and may hold the sketch
-of the data file under `data` (datasketch.py; written on one line to keep the note small). Both keys are
-optional, so snapshots with and without them are read by every schema-1 reader.
+of the data file under `data` (datasketch.py; written on one line to keep the note small), and a metric may
+hold its seeds' values under `repeats` (repeats.py). These keys are optional, so snapshots with and without
+them are read by every schema-1 reader (an older reader ignores a metric's `repeats`).
 """
 
 from __future__ import annotations
@@ -69,10 +70,19 @@ def _dumps(document: dict[str, Any]) -> str:
 
 
 def _metric_json(metric: Metric) -> dict[str, Any]:
-    value: float | str | None = metric.value
-    if metric.value is not None and not math.isfinite(metric.value):
-        value = repr(metric.value)  # 'nan', 'inf', '-inf'
-    return {"value": value, "source": metric.source, "kind": metric.kind.value, "raw": metric.raw}
+    item: dict[str, Any] = {
+        "value": _number(metric.value),
+        "source": metric.source,
+        "kind": metric.kind.value,
+        "raw": metric.raw,
+    }
+    if metric.repeats:
+        item["repeats"] = [_number(value) for value in metric.repeats]
+    return item
+
+
+def _number(value: float | None) -> float | str | None:
+    return repr(value) if value is not None and not math.isfinite(value) else value  # 'nan', 'inf', '-inf'
 
 
 def _run_json(run: RunRecord) -> dict[str, Any]:
@@ -114,7 +124,8 @@ def _metric(name: str, item: dict[str, Any]) -> Metric:
     value = item["value"]
     kind = ValueKind(item.get("kind", "number"))
     number = None if value is None else float(value)
-    return Metric(name, number, str(item["source"]), kind, item.get("raw"))
+    repeats = tuple(float(v) for v in item.get("repeats") or ())
+    return Metric(name, number, str(item["source"]), kind, item.get("raw"), repeats)
 
 
 def attach_predictions(text: str, path: str, blob: str) -> str:

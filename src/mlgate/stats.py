@@ -1,4 +1,4 @@
-"""Paired statistics of head − base on one eval set: bootstrap, DeLong, Welch, the three-way decision. Pure.
+"""Paired statistics of head − base on one eval set: bootstrap, DeLong, the three-way decision. Pure.
 
 Every interval is of the raw difference Δ = metric(head) − metric(base). Orienting it so that higher is better
 (negating a loss) is the caller's job: `DeltaInterval.to_interval(higher_is_better=...)` does it at the seam.
@@ -11,21 +11,21 @@ Every interval is of the raw difference Δ = metric(head) − metric(base). Orie
   of those means up to `normal_above` rows (default 10,000: ~0.2 s for r2), the delta method's normal
   interval above, where the CLT is accurate and resampling the rows would cost seconds.
 - roc_auc: DeLong's test of two correlated ROC curves (`mlgate.auc`).
-`pooled_interval` pools repeated head runs on one eval set; `welch_interval` compares several runs (seeds)
-per side. numpy is imported inside the functions that use it,
-so importing this module stays cheap (`mlgate diff`); scipy is never used (quantiles: `mlgate.tdist`).
+Repeated runs (`pooled_interval`, `welch_interval` over seeds) live in `mlgate.seeds`. numpy is imported
+inside the functions that use it, so importing this module stays cheap (`mlgate diff`); scipy is never used
+(quantiles: `mlgate.tdist`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from mlgate.model import Interval
-from mlgate.tdist import normal_quantile, student_t_quantile
+from mlgate.tdist import normal_quantile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 COUNT_METRICS = ("accuracy", "precision", "recall", "f1")
 MEAN_METRICS = ("log_loss", "mse", "rmse", "mae", "r2")
 METRICS = (*COUNT_METRICS, *MEAN_METRICS, "roc_auc")
-POOLED_METRICS = ("accuracy", *MEAN_METRICS)
 _LOG_EPS = (
     2.220446049250313e-16  # NOTE: log loss clips p to [eps, 1 − eps], float64's eps as scikit-learn ≥ 1.5
 )
@@ -62,7 +61,7 @@ class Decision(StrEnum):
 class DeltaInterval:
     """A confidence interval of Δ = head − base (raw, not oriented), with the metric on both sides.
 
-    `n` counts rows (Welch: runs); `resamples` is 0 for analytic intervals (normal, DeLong, Welch).
+    `n` counts rows (Welch over seeds: runs); `resamples` is 0 for analytic intervals (normal, DeLong, Welch).
     """
 
     metric: str
@@ -92,7 +91,7 @@ class DeltaInterval:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """How one bootstrap runs: confidence level, resamples, generator, the rows above which it goes normal."""
 
     level: float
@@ -172,17 +171,17 @@ def paired_interval(
         raise StatsError(f"no paired interval for metric {metric!r}; known: {', '.join(METRICS)}")
     if resamples < 100:
         raise StatsError(f"a bootstrap needs at least 100 resamples, got {resamples}")
-    plan = _Plan(level, resamples, _rng(seed), normal_above)
+    plan = Plan(level, resamples, rng_from(seed), normal_above)
     if metric in COUNT_METRICS:
         labels = as_labels({"y_true": y_true, "head": head, "base": base})
         return _count_bootstrap(metric, average, labels, plan)
-    return _mean_interval(metric, *_mean_stats(metric, y_true, head, base), plan)
+    return mean_interval(metric, *mean_stats(metric, y_true, head, base), plan)
 
 
 # ---- count metrics
 
 
-def _count_bootstrap(metric: str, average: str, labels: list[Labels], plan: _Plan) -> DeltaInterval:
+def _count_bootstrap(metric: str, average: str, labels: list[Labels], plan: Plan) -> DeltaInterval:
     import numpy as np
 
     if metric != "accuracy" and average == "binary":
@@ -246,7 +245,7 @@ def _count_sides(metric: str, average: str, cy: Labels, ch: Labels, cb: Labels) 
 # ---- mean metrics
 
 
-def _mean_interval(metric: str, z: Floats, g: Sides, plan: _Plan) -> DeltaInterval:
+def mean_interval(metric: str, z: Floats, g: Sides, plan: Plan) -> DeltaInterval:
     """Metrics that are g(means of the rows of z (k, n)): bootstrap those means, or the delta method."""
     n = z.shape[1]
     head, base = (float(v) for v in g(z.mean(axis=1)))
@@ -258,19 +257,19 @@ def _mean_interval(metric: str, z: Floats, g: Sides, plan: _Plan) -> DeltaInterv
     return DeltaInterval(metric, head, base, diff - half, diff + half, plan.level, "normal (delta method)", n)
 
 
-def _mean_stats(metric: str, y_true: ArrayLike, head: ArrayLike, base: ArrayLike) -> tuple[Floats, Sides]:
+def mean_stats(metric: str, y_true: ArrayLike, head: ArrayLike, base: ArrayLike) -> tuple[Floats, Sides]:
     """Per-example statistics z (k, n) and g mapping their means (k, …) to (metric of head, of base)."""
     import numpy as np
 
     if metric == "log_loss":
         labels = as_labels({"y_true": y_true})[0]
-        return np.stack([_log_losses(labels, head, "head"), _log_losses(labels, base, "base")]), _as_is
+        return np.stack([_log_losses(labels, head, "head"), _log_losses(labels, base, "base")]), as_is
     y, h, b = as_values({"y_true": y_true, "head": head, "base": base})
     if metric == "mae":
-        return np.stack([np.abs(h - y), np.abs(b - y)]), _as_is
+        return np.stack([np.abs(h - y), np.abs(b - y)]), as_is
     z = np.stack([np.square(h - y), np.square(b - y)])
     if metric != "r2":
-        return z, (lambda m: (np.sqrt(m[0]), np.sqrt(m[1]))) if metric == "rmse" else _as_is
+        return z, (lambda m: (np.sqrt(m[0]), np.sqrt(m[1]))) if metric == "rmse" else as_is
     centred = y - y.mean()
     if not np.any(centred):
         raise StatsError("r2 is undefined: y_true is constant")
@@ -278,7 +277,7 @@ def _mean_stats(metric: str, y_true: ArrayLike, head: ArrayLike, base: ArrayLike
     return z, lambda m: (1 - m[0] / (m[3] - m[2] ** 2), 1 - m[1] / (m[3] - m[2] ** 2))
 
 
-def _as_is(means: Floats) -> tuple[Floats, Floats]:
+def as_is(means: Floats) -> tuple[Floats, Floats]:
     return means[0], means[1]
 
 
@@ -328,73 +327,6 @@ def _delta_se(z: Floats, g: Sides, estimate: float) -> float:
     return float(np.std(grad @ z, ddof=1)) / math.sqrt(z.shape[1])
 
 
-# ---- repeated runs on one eval set (the confirmation re-run)
-
-
-def pooled_interval(
-    metric: str,
-    runs: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike]],
-    *,
-    level: float = 0.95,
-    resamples: int = 2000,
-    seed: Seed = 0,
-    normal_above: int = 10_000,
-) -> DeltaInterval:
-    """The interval of the runs' mean metric(head_r) − metric(base); each run is (y_true, head_r, base) on
-    the same rows in the same order.
-
-    Each run's per-example terms (correct or not, loss, squared error) are averaged over the runs, and the
-    examples are then resampled once for all runs: the runs share the eval set, so this keeps their
-    correlation. Only the part of the noise in which runs disagree shrinks; a deterministic evaluation
-    gives back the one-run interval. Means of per-example terms only (POOLED_METRICS).
-    """
-    import numpy as np
-
-    check_level(level)
-    if metric not in POOLED_METRICS:
-        raise StatsError(f"{metric} does not pool over runs (only {', '.join(POOLED_METRICS)} do)")
-    stats = [_pooled_terms(metric, *run) for run in runs]
-    if not stats or len({z.shape for z, _ in stats}) != 1:
-        raise StatsError("pooling needs at least one run, all on the same rows")
-    z = np.mean(np.stack([z for z, _ in stats]), axis=0)
-    found = _mean_interval(metric, z, stats[0][1], _Plan(level, resamples, _rng(seed), normal_above))
-    return replace(found, method=f"{found.method} pooled over {len(stats)} runs")
-
-
-def _pooled_terms(metric: str, y_true: ArrayLike, head: ArrayLike, base: ArrayLike) -> tuple[Floats, Sides]:
-    import numpy as np
-
-    if metric != "accuracy":
-        return _mean_stats(metric, y_true, head, base)
-    y, h, b = as_labels({"y_true": y_true, "head": head, "base": base})
-    return np.stack([h == y, b == y]).astype(np.float64), _as_is
-
-
-# ---- seeds (Welch)
-
-
-def welch_interval(
-    head_values: Sequence[float], base_values: Sequence[float], *, level: float = 0.95, metric: str = ""
-) -> DeltaInterval:
-    """Welch's t interval of mean(head) − mean(base) over independent runs (seeds) on each side."""
-    check_level(level)
-    h, b = [float(v) for v in head_values], [float(v) for v in base_values]
-    if len(h) < 2 or len(b) < 2 or not all(math.isfinite(v) for v in h + b):
-        raise StatsError(f"Welch needs ≥ 2 finite values per side, got {len(h)} head and {len(b)} base")
-    (mh, vh), (mb, vb) = _mean_var(h), _mean_var(b)
-    wh, wb = vh / len(h), vb / len(b)
-    se2 = wh + wb
-    df = se2**2 / (wh**2 / (len(h) - 1) + wb**2 / (len(b) - 1)) if se2 > 0 else len(h) + len(b) - 2.0
-    diff, half = mh - mb, student_t_quantile(0.5 + level / 2, df) * math.sqrt(se2)
-    method = f"Welch t (df {df:.1f})"  # Welch–Satterthwaite degrees of freedom
-    return DeltaInterval(metric, mh, mb, diff - half, diff + half, level, method, len(h) + len(b))
-
-
-def _mean_var(values: list[float]) -> tuple[float, float]:
-    mean = math.fsum(values) / len(values)
-    return mean, math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)
-
-
 # ---- input checks
 
 
@@ -403,7 +335,7 @@ def check_level(level: float) -> None:
         raise StatsError(f"confidence level must be between 0 and 1 (exclusive), got {level}")
 
 
-def _rng(seed: Seed) -> np.random.Generator:
+def rng_from(seed: Seed) -> np.random.Generator:
     import numpy as np
 
     if isinstance(seed, np.random.Generator):

@@ -198,8 +198,9 @@ def noise_line(comparison: Comparison, gate: GateResult, precision: int, *, mark
     interval = result.delta.interval
     level = format_number(interval.level * 100, 3)
     name = code_span(result.name) if markdown else clean(result.name)
+    source = "these seeds resolve" if interval.method.startswith("Welch") else "this eval set resolves"
     return (
-        f"Noise: {name} {change_text(result.delta, precision)}; this eval set resolves"
+        f"Noise: {name} {change_text(result.delta, precision)}; {source}"
         f" differences of about ±{format_number(interval.half_width, precision)}"
         f" ({level} % interval, {clean(interval.method, 80)})."
     )

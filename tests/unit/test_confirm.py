@@ -1,11 +1,11 @@
-"""The confirmation re-run's pure parts: pooling runs (stats.pooled_interval), its config, its summary."""
+"""The confirmation re-run's pure parts: pooling runs (seeds.pooled_interval), its config, its summary."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mlgate import stats
+from mlgate import seeds, stats
 from mlgate.config import Config
 from mlgate.confirm import Confirmation
 
@@ -22,8 +22,8 @@ def _runs(k: int, flip: float) -> tuple[np.ndarray, list[np.ndarray], np.ndarray
 
 def test_pooled_interval_is_the_one_run_interval_when_the_evaluation_is_deterministic() -> None:
     y, heads, base = _runs(1, 0.1)
-    one = stats.pooled_interval("accuracy", [(y, heads[0], base)], level=0.9)
-    same = stats.pooled_interval("accuracy", [(y, heads[0], base)] * 4, level=0.9)
+    one = seeds.pooled_interval("accuracy", [(y, heads[0], base)], level=0.9)
+    same = seeds.pooled_interval("accuracy", [(y, heads[0], base)] * 4, level=0.9)
     assert (same.low, same.high, same.head) == (one.low, one.high, one.head)
     assert same.method.endswith("pooled over 4 runs")
     exact = stats.paired_interval("accuracy", y, heads[0], base, level=0.9)
@@ -33,8 +33,8 @@ def test_pooled_interval_is_the_one_run_interval_when_the_evaluation_is_determin
 
 def test_pooled_interval_narrows_and_averages_the_head_when_runs_disagree() -> None:
     y, heads, base = _runs(5, 0.2)
-    one = stats.pooled_interval("accuracy", [(y, heads[0], base)])
-    pooled = stats.pooled_interval("accuracy", [(y, h, base) for h in heads])
+    one = seeds.pooled_interval("accuracy", [(y, heads[0], base)])
+    pooled = seeds.pooled_interval("accuracy", [(y, h, base) for h in heads])
     assert pooled.high - pooled.low < 0.8 * (one.high - one.low)
     assert pooled.head == pytest.approx(np.mean([np.mean(h == y) for h in heads]))
     assert pooled.base == pytest.approx(float(np.mean(base == y)))
@@ -44,7 +44,7 @@ def test_pooled_interval_averages_squared_errors_when_the_metric_is_rmse() -> No
     rng = np.random.default_rng(2)
     y = rng.normal(size=500)
     base, heads = y + rng.normal(0, 1, 500), [y + rng.normal(0, 1, 500) for _ in range(3)]
-    pooled = stats.pooled_interval("rmse", [(y, h, base) for h in heads])
+    pooled = seeds.pooled_interval("rmse", [(y, h, base) for h in heads])
     expected = np.sqrt(np.mean([np.mean((h - y) ** 2) for h in heads]))
     assert pooled.head == pytest.approx(expected)
 
@@ -62,9 +62,9 @@ def test_pooled_interval_refuses_when_the_metric_or_the_runs_cannot_pool(
 ) -> None:
     y, heads, base = _runs(1, 0.1)
     with pytest.raises(stats.StatsError, match=message):
-        stats.pooled_interval(metric, [(y, heads[0], base)] * runs)
+        seeds.pooled_interval(metric, [(y, heads[0], base)] * runs)
     with pytest.raises(stats.StatsError, match="same rows"):
-        stats.pooled_interval("accuracy", [(y, heads[0], base), (y[:10], heads[0][:10], base[:10])])
+        seeds.pooled_interval("accuracy", [(y, heads[0], base), (y[:10], heads[0][:10], base[:10])])
 
 
 def test_confirm_config_halves_the_error_budget_of_each_look_when_it_is_set() -> None:

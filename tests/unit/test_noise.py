@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+from mlgate import seeds
 from mlgate.model import Direction, GateRule, Predictions
 from mlgate.noise import compute_intervals, pair, stat_metric
 from mlgate.stats import paired_interval
@@ -174,3 +175,46 @@ def test_classes_are_encoded_alike_when_the_sides_saw_different_labels() -> None
 )  # fmt: skip
 def test_metric_names_map_to_statistics_by_their_last_segment(name: str, stat: str | None) -> None:
     assert stat_metric(name) == stat
+
+
+SEEDS = {"eval.f1_macro_seeds": ((0.80, 0.81, 0.82), (0.78, 0.79, 0.80))}  # (base, head): no paired statistic
+
+
+def test_seeded_metric_gets_welch_and_shares_the_budget_when_predictions_pair_another() -> None:
+    y, h, b, _, _ = data()
+    rules = [GateRule("eval.f1_macro_seeds", Direction.HIGHER, abs=0.01), *RULES]
+    model = compute_intervals(preds(y, h), preds(y, b), rules, values(y, h, b), repeats=SEEDS)
+    assert model.gated == 2
+    assert model.seeded == ("eval.f1_macro_seeds",)
+    welch = seeds.welch_interval(
+        SEEDS["eval.f1_macro_seeds"][1], SEEDS["eval.f1_macro_seeds"][0], level=0.975
+    )
+    interval = model.intervals["eval.f1_macro_seeds"]
+    assert (interval.low, interval.high, interval.level) == (welch.low, welch.high, 0.975)
+    assert model.intervals["eval.accuracy"].level == 0.975
+    assert "; Welch t over 3 + 3 seeds for eval.f1_macro_seeds" in model.note
+
+
+def test_paired_interval_wins_over_seeds_when_both_exist() -> None:
+    y, h, b, _, _ = data()
+    repeats = {"eval.accuracy": ((0.8, 0.81), (0.7, 0.71))}
+    model = compute_intervals(preds(y, h), preds(y, b), RULES, values(y, h, b), repeats=repeats)
+    assert model.seeded == ()
+    assert model.intervals["eval.accuracy"].method.startswith("paired bootstrap")
+
+
+def test_seeds_alone_give_a_noise_model_when_there_are_no_predictions() -> None:
+    rules = [GateRule("eval.loss", Direction.LOWER, abs=0.01)]
+    repeats = {"eval.loss": ((0.40, 0.41, 0.42), (0.30, 0.31, 0.32))}
+    model = compute_intervals(None, None, rules, {}, repeats=repeats)
+    interval = model.intervals["eval.loss"]
+    assert (interval.low, interval.high) == pytest.approx((0.1 - 0.0227, 0.1 + 0.0227), abs=1e-3)  # negated
+    assert model.note.startswith("Welch t over 3 + 3 seeds for eval.loss; 95 % confidence; no paired test:")
+    assert model.eval_hash is None
+
+
+def test_one_sided_seeds_leave_the_metric_to_its_tolerances_with_the_reason() -> None:
+    model = compute_intervals(None, None, RULES, {}, repeats={"eval.accuracy": ((), (0.8, 0.81))})
+    assert model.intervals == {}
+    assert "eval.accuracy: seeds: Welch needs ≥ 2 finite values per side, got 2 head and 0 base" in model.note
+    assert model.note.endswith("; tolerances only")

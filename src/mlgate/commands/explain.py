@@ -9,7 +9,8 @@ from mlgate.commands import Context, Subparsers, add_command, evaluate_here
 from mlgate.errors import ExitCode, UsageError
 from mlgate.model import Direction, MetricResult, format_number
 from mlgate.pipeline import Evaluation
-from mlgate.stats import StatsError, decide
+from mlgate.seeds import welch_terms
+from mlgate.stats import DeltaInterval, StatsError, decide
 
 
 def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -95,13 +96,34 @@ def noise_lines(result: MetricResult, evaluation: Evaluation) -> list[str]:
     turned = "as is" if result.direction is Direction.HIGHER else "negated, as lower is better"
     lines = [
         f"noise:     {noise.note}",
-        f"interval:  {_pct(raw.level)} interval of Δ = head − base on the predictions: {_num(raw.head)} −"
-        f" {_num(raw.base)} = {_num(raw.estimate)}, [{_num(raw.low)}, {_num(raw.high)}]"
-        f" ({raw.method}{f', {raw.resamples:,} resamples' if raw.resamples else ''}, {raw.n:,} rows)",
+        *(_welch_lines(result, raw) if result.name in noise.seeded else _paired_lines(raw)),
         f"gain:      [{_num(interval.low)}, {_num(interval.high)}] ({turned})",
         *confirmed,
     ]
     return lines + _decision_lines(result, interval.low, interval.high)
+
+
+def _paired_lines(raw: DeltaInterval) -> list[str]:
+    return [
+        f"interval:  {_pct(raw.level)} interval of Δ = head − base on the predictions: {_num(raw.head)} −"
+        f" {_num(raw.base)} = {_num(raw.estimate)}, [{_num(raw.low)}, {_num(raw.high)}]"
+        f" ({raw.method}{f', {raw.resamples:,} resamples' if raw.resamples else ''}, {raw.n:,} rows)"
+    ]
+
+
+def _welch_lines(result: MetricResult, raw: DeltaInterval) -> list[str]:
+    """Welch's arithmetic: each side's seeds, the standard error, the degrees of freedom, the t quantile."""
+    head, base = result.delta.head, result.delta.base
+    w = welch_terms(head.repeats if head else (), base.repeats if base else (), raw.level)
+    half, quantile = _num(w.t * w.se), _num(0.5 + raw.level / 2)
+    return [
+        f"seeds:     head {w.head_runs} runs, mean {_num(w.head_mean)}, variance s² {_num(w.head_var)};"
+        f" base {w.base_runs} runs, mean {_num(w.base_mean)}, variance s² {_num(w.base_var)}",
+        f"interval:  {_pct(raw.level)} interval of Δ = mean(head) − mean(base) over seeds: {_num(raw.head)} −"
+        f" {_num(raw.base)} = {_num(raw.estimate)}, [{_num(raw.low)}, {_num(raw.high)}] ({raw.method})",
+        f"welch:     SE = √(s²_head/{w.head_runs} + s²_base/{w.base_runs}) = {_num(w.se)};"
+        f" t({quantile}, df {_num(w.df)}) = {_num(w.t)}; half-width t × SE = {half}",
+    ]
 
 
 def _decision_lines(result: MetricResult, low: float, high: float) -> list[str]:

@@ -281,6 +281,12 @@ class ChatopsConfig(_Section):
 class StatusConfig(_Section):
     name: str = "mlgate"
     informational: bool = False
+    check_run: Literal["auto", "never"] = Field(
+        "auto",
+        description="GitHub: auto sends the verdict as a check run carrying the report when the token may "
+        "create one (a GitHub App token such as Actions' GITHUB_TOKEN with `checks: write`), else a commit "
+        "status; never: always a commit status",
+    )
 
 
 class Config(_Section):

@@ -1,5 +1,5 @@
 """Publishing one report (DESIGN §5 step 8, §8): job summary and outputs first, annotations, then images,
-the sticky comment and the commit status, under one deadline.
+the sticky comment and the verdict on the head commit (a check run or a commit status), under one deadline.
 
 A publishing failure is a warning: the verdict and the exit code stand, unless `require_publish` asks for
 exit 3. Everything that leaves (files, posted bodies, messages) passes through the console's token mask.
@@ -77,6 +77,7 @@ class PublishResult:
     comment_url: str | None = None
     comment_number: int | None = None
     status_state: StatusState | None = None
+    verdict_kind: str | None = None  # "check run" | "status": how the verdict went out
     problems: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
 
@@ -124,7 +125,7 @@ def publish(
     else:
         urls = run.step("upload images", run.images)
         run.step("comment", lambda: run.comment(urls if isinstance(urls, dict) else {}))
-        run.step("commit status", run.status)
+        run.step("commit status", run.status)  # or the check run (commitcheck)
     run.last_outputs()
     problems = run.result.problems
     if require_publish and problems:
@@ -142,6 +143,7 @@ class _Publish:
     console: Console
     deadline: float
     result: PublishResult = field(default_factory=PublishResult)
+    urls: dict[Path, str] = field(default_factory=dict)  # uploaded images, for the comment and the check
 
     def problem(self, text: str, hint: str | None = None) -> None:
         message = f"publishing: {text}" + (f" (hint: {hint})" if hint else "")
@@ -233,6 +235,7 @@ class _Publish:
                 self.problem(f"upload {path.name} skipped: the publish deadline passed")
                 break
             urls[path] = self.forge.upload_image(path)
+        self.urls = urls
         return urls
 
     def render(self, report: ReportInput, limit: int, urls: dict[Path, str]) -> str:
@@ -296,23 +299,30 @@ class _Publish:
         return self.forge.find_change_for_sha(self.ci.head_sha)
 
     def status(self) -> None:
+        """The verdict on the head commit: a check run with the report, or a commit status (commitcheck)."""
+        from mlgate.commitcheck import head_verdict, send_verdict
+
         assert self.forge is not None
         sha = self.ci.head_sha or self.pub.head_sha
         if sha is None:
             self.problem("no commit to set the status on")
             return
-        from mlgate import acceptance
-
-        informational = self.config.status.informational
-        accepted = not self.pub.failed_run and acceptance.covers(self.pub.acceptances, self.gate)
-        ok = informational or accepted or (self.gate.passed and not self.pub.failed_run)
-        state: StatusState = "success" if ok else "failure"
-        text = status_text(self.gate, self.pub.failed_run)
-        text = acceptance.status_text(self.pub.acceptances, self.gate) if accepted else text
-        text = ("informational: " if informational else "") + text
+        verdict = head_verdict(self.gate, self.config.status, self.pub.failed_run, self.pub.acceptances)
+        verdict = replace(verdict, text=self.console.mask(verdict.text))
         target = self.result.comment_url if _is_web(self.result.comment_url) else self.ci.run_url
-        self.forge.set_status(sha, state, self.console.mask(text), self.config.status.name, target)
-        self.result.status_state = state
+        self.result.verdict_kind = send_verdict(
+            self.forge, sha, verdict, self.config.status, summary=self.check_summary,
+            details_url=self.ci.run_url if _is_web(self.ci.run_url) else target, status_url=target,
+            info=self.console.info,
+        )  # fmt: skip
+        self.result.status_state = verdict.state
+
+    def check_summary(self, limit: int) -> str:
+        """The report as a check run's summary: `limit` characters, no sticky marker, the plots linked."""
+        if self.pub.report is None:
+            return self.console.mask(self.pub.markdown)
+        report = replace(self.pub.report, full_report_url=self.ci.run_url)
+        return _REPORT_MARKER.sub("", self.render(report, limit, self.urls))
 
 
 def post_comment(
@@ -338,21 +348,6 @@ def post_comment(
         if (mode == "once" and existing) or not (want or existing):
             return None
     return upsert_sticky_comment(forge, number, body, report_id, run_stamp=stamp)
-
-
-def status_text(gate: GateResult, failed_run: bool) -> str:
-    """The one-line status description (the forge cuts it to 140 characters)."""
-    if failed_run:
-        return "training failed: see the report"
-    failing, warnings = gate.failures, gate.warnings
-    if failing:
-        names = ", ".join(r.name for r in failing[:3]) + (" …" if len(failing) > 3 else "")
-        return f"fail: {len(failing)} regression{'s' * (len(failing) != 1)} ({names})"
-    if gate.outcome is Outcome.NO_BASELINE:
-        return "pass: no baseline to compare with"
-    gated = sum(1 for r in gate.results if r.gated)
-    extra = f", {len(warnings)} warning{'s' * (len(warnings) != 1)}" if warnings else ""
-    return f"pass: {gated} gated metric{'s' * (gated != 1)} within tolerance{extra}"
 
 
 def run_stamp(ci: CiContext, now: datetime | None = None) -> str:

@@ -231,5 +231,6 @@ def bot_comments(fake: FakeForge) -> list[dict[str, Any]]:
     return [c for c in fake.github.comments(REPO, PR) if c["login"] == BOT]
 
 
-def statuses(fake: FakeForge) -> list[tuple[str, str, str]]:
-    return [(s["sha"], s["state"], s["context"]) for s in fake.github.repos[REPO].statuses]
+def check_runs(fake: FakeForge) -> list[tuple[str, str, str]]:
+    """(head SHA, conclusion, name) of each check run: the Actions token's verdict (`check_run: auto`)."""
+    return [(c["head_sha"], c["conclusion"], c["name"]) for c in fake.github.check_runs(REPO)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.container.actionrun import PR, REPO, bot_comments, open_pr, run_action, statuses
+from tests.container.actionrun import PR, REPO, bot_comments, check_runs, open_pr, run_action
 from tests.container.conftest import copy_project
 from tests.fakeforge import FakeForge
 
@@ -25,7 +25,8 @@ def test_pr_gets_sticky_comment_status_and_outputs_when_action_runs_on_passing_p
     done = run_action(mlgate_image, workspace, tmp_path / "runner", job, {"extra-args": "--no-train"})
     assert done.returncode == 0, done.tail
     head = job.event["pull_request"]["head"]["sha"]
-    assert statuses(fake_forge) == [(head, "success", "mlgate")], "on the PR head, not the merge commit"
+    assert check_runs(fake_forge) == [(head, "success", "mlgate")], "on the PR head, not the merge commit"
+    assert fake_forge.github.repos[REPO].statuses == [], "an App token's verdict is the check run alone"
     comments = bot_comments(fake_forge)
     assert len(comments) == 1
     assert "eval.accuracy" in comments[0]["body"]
@@ -50,8 +51,8 @@ def test_failing_pr_exits_one_and_keeps_one_comment_when_action_runs_twice(
     assert "regressed" in comments[0]["body"]
     assert comments[0]["created_at"] <= comments[0]["updated_at"]
     head = job.event["pull_request"]["head"]["sha"]
-    assert statuses(fake_forge) == [(head, "failure", "mlgate")] * 2
-    assert "eval.accuracy" in fake_forge.github.repos[REPO].statuses[-1]["description"]
+    assert check_runs(fake_forge) == [(head, "failure", "mlgate")] * 2
+    assert "eval.accuracy" in fake_forge.github.check_runs(REPO)[-1]["output"]["title"]
     assert second.outputs["verdict"] == "fail"
     assert second.outputs["comment-url"] == first.outputs["comment-url"]
     assert "::error title=mlgate::eval.accuracy: regressed" in second.stdout

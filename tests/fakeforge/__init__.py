@@ -37,10 +37,10 @@ class FakeForge:
         self.gitlab = FakeGitLab()
         self.tokens = {
             self.GITHUB_BOT_TOKEN: TokenInfo("mlgate-bot", 11),
-            self.GITHUB_ACTIONS_TOKEN: TokenInfo("github-actions[bot]", 41898282, read_user=False),
+            self.GITHUB_ACTIONS_TOKEN: TokenInfo("github-actions[bot]", 41898282, read_user=False, app=True),
             self.GITHUB_ALICE_TOKEN: TokenInfo("alice", 12),
             self.GITHUB_READONLY_TOKEN: TokenInfo(
-                "github-actions[bot]", 41898282, read_user=False, write=False
+                "github-actions[bot]", 41898282, read_user=False, write=False, app=True
             ),
             self.GITLAB_BOT_TOKEN: TokenInfo("mlgate-bot", 21),
             self.GITLAB_ALICE_TOKEN: TokenInfo("alice", 22),
@@ -50,8 +50,11 @@ class FakeForge:
         self.server = FakeForgeServer({"/api/v3": self.github, "/api/v4": self.gitlab}, self.tokens)
         self._thread: threading.Thread | None = None
 
-    def add_token(self, token: str, login: str, *, read_user: bool = True, write: bool = True) -> None:
-        self.tokens[token] = TokenInfo(login, 100 + len(self.tokens), read_user=read_user, write=write)
+    def add_token(
+        self, token: str, login: str, *, read_user: bool = True, write: bool = True, app: bool = False
+    ) -> None:
+        info = TokenInfo(login, 100 + len(self.tokens), read_user=read_user, write=write, app=app)
+        self.tokens[token] = info
 
     @property
     def github_api_url(self) -> str:

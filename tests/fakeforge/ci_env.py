@@ -142,6 +142,7 @@ def comment_env(
     number: int = 5,
     run_id: str = "300",
     base_sha: str = "0" * 40,
+    token: str | None = FakeForge.GITHUB_BOT_TOKEN,
 ) -> dict[str, str]:
     """An `issue_comment` job: the comment is stored on the fake PR first; GITHUB_SHA is the default
     branch's head (`base_sha`), as GitHub sets it for this event."""
@@ -157,6 +158,8 @@ def comment_env(
             "author_association": association,
         },
     }
-    env = github_env(fake, tmp_path, base_sha, event="issue_comment", run_id=run_id, payload=payload)
+    env = github_env(
+        fake, tmp_path, base_sha, event="issue_comment", run_id=run_id, payload=payload, token=token
+    )
     env |= {"GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main", "GITHUB_SHA": base_sha}
     return env

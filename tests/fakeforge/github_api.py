@@ -1,8 +1,8 @@
 """The fake GitHub REST API (v3): the routes PyGithub calls for users, repositories, comments, statuses, PRs.
 
 The git data and contents routes (the asset branch, files on main) are mixed in from github_git, commit
-comments and the Actions artifact routes from github_commit_comments. State is plain dicts the
-tests read directly (`comments(repo, number)`, `repos[name].statuses`, `tree_of_branch`).
+comments and the Actions artifact routes from github_commit_comments, check runs from github_checks. State
+is plain dicts the tests read directly (`comments(repo, number)`, `repos[name].statuses`, `tree_of_branch`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from tests.fakeforge.github_checks import CheckRunRoutes
 from tests.fakeforge.github_commit_comments import CommitCommentRoutes
 from tests.fakeforge.github_git import GitDataRoutes
 from tests.fakeforge.github_repo import GitHubRepo, now
@@ -21,7 +22,7 @@ _R = r"/repos/([^/]+)/([^/]+)"
 _NOT_FOUND = {"message": "Not Found"}
 
 
-class FakeGitHub(GitDataRoutes, CommitCommentRoutes):
+class FakeGitHub(GitDataRoutes, CommitCommentRoutes, CheckRunRoutes):
     """GitHub's routes under /api/v3. `ids` is shared by every object that needs a global id."""
 
     def __init__(self) -> None:

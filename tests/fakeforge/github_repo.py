@@ -25,6 +25,7 @@ class GitHubRepo:
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)
     hidden: dict[int, int] = field(default_factory=dict)  # comment id → listings it is still missing from
     statuses: list[dict[str, Any]] = field(default_factory=list)
+    check_runs: list[dict[str, Any]] = field(default_factory=list)  # {id, name, head_sha, conclusion, …}
     blobs: dict[str, bytes] = field(default_factory=dict)
     trees: dict[str, dict[str, str]] = field(default_factory=dict)  # tree sha → {path: blob sha}
     commits: dict[str, dict[str, Any]] = field(default_factory=dict)

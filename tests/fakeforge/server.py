@@ -21,12 +21,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 @dataclass
 class TokenInfo:
-    """Who a token is and what it may do; tests refer to tokens only through `login`."""
+    """Who a token is and what it may do; tests refer to tokens only through `login`. `app`: a GitHub App
+    installation token (may create check runs); `checks`: it was granted `checks: write`."""
 
     login: str
     user_id: int
     read_user: bool = True
     write: bool = True
+    app: bool = False
+    checks: bool = True
 
 
 @dataclass

@@ -78,6 +78,25 @@ def test_accept_turns_the_status_success_with_one_banner_when_a_maintainer_accep
     ]
 
 
+def test_accept_adds_a_success_check_run_naming_the_accepter_when_the_gate_failed_as_a_check_run(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    app = FakeForge.GITHUB_ACTIONS_TOKEN
+    sha = setup_project(project, cli)
+    fake_forge.github.pull(GITHUB_REPO, 5)["head"] = sha
+    fake_forge.github.set_permission(GITHUB_REPO, "bob", "write")
+    assert cli("run", env=github_env(fake_forge, tmp_path, sha, token=app)).code == 1
+    project.checkout("main")
+    result = _comment(cli, fake_forge, tmp_path, "/mlgate accept: known trade-off", token=app)
+    assert result.code == 0, result.err
+    checks = fake_forge.github.check_runs(GITHUB_REPO, sha)
+    assert [(c["name"], c["conclusion"]) for c in checks] == [("mlgate", "failure"), ("mlgate", "success")]
+    assert checks[0]["output"]["title"] == "fail: 1 regression (acc)"
+    assert checks[1]["output"]["title"] == "accepted by @bob: 1 regression (acc)"
+    assert "Accepted by @bob: known trade-off" in checks[1]["output"]["summary"]
+    assert fake_forge.github.repos[GITHUB_REPO].statuses == [], "one kind of verdict: never a status beside"
+
+
 def _comment_ids(fake: FakeForge) -> list[int]:
     return [int(c["id"]) for c in fake.github.comments(GITHUB_REPO, 5)]
 

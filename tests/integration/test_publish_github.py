@@ -153,3 +153,21 @@ def test_crashed_training_still_posts_why_and_fails_the_status(
     assert "CUDA error: device lost" in str(comments[0]["body"])
     statuses = fake_forge.github.repos[GITHUB_REPO].statuses
     assert [s["state"] for s in statuses] == ["failure"]
+
+
+def test_pr_run_with_an_app_token_sends_one_check_run_with_the_report_and_no_status_within_4_writes(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
+) -> None:
+    pr_sha = setup_project(project, cli, plots=True)
+    fake_forge.clear_log()
+    result = cli("run", env=github_env(fake_forge, tmp_path, pr_sha, token=FakeForge.GITHUB_ACTIONS_TOKEN))
+    assert result.code == 1, result.err
+    (check,) = fake_forge.github.check_runs(GITHUB_REPO, pr_sha)
+    assert (check["name"], check["conclusion"]) == ("mlgate", "failure")
+    assert "regressed" in check["output"]["summary"]
+    assert "/blob/mlgate-assets/" in check["output"]["summary"], "the plots are linked, as in the comment"
+    assert check["details_url"].endswith("/actions/runs/100")
+    assert fake_forge.github.repos[GITHUB_REPO].statuses == []
+    writes = [(w.method, w.path.rsplit("/", 1)[-1]) for w in fake_forge.writes() if "/git/" not in w.path]
+    assert writes[-2:] == [("POST", "comments"), ("POST", "check-runs")]
+    assert len(writes) <= 4, writes  # the one-time mlgate-assets branch (git/ writes) left out

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.ci import CiContext
+from mlgate.commitcheck import status_text
 from mlgate.comparison import compare
 from mlgate.config import Config
 from mlgate.console import Console
 from mlgate.forge.dryrun import DryRunForge
 from mlgate.gate import evaluate
 from mlgate.model import BaselineRef, GateResult, Metric, MetricSet
-from mlgate.publishing import Publication, PublishResult, local_images, publish, relink, status_text
+from mlgate.publishing import Publication, PublishResult, local_images, publish, relink
 from mlgate.report import ReportInput
 from tests.fakeforge import FakeForge
 from tests.fakeforge.drive import GITHUB_REPO, HEAD_SHA, make_github_forge

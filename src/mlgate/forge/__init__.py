@@ -8,6 +8,9 @@
     CommentThread (Protocol)   the comments of one Target: a PR/MR, an issue, or a commit
     └── ChangeThread           a PR/MR's (or a GitHub issue's) comments through the Forge methods
 
+`CheckForge` (GitHub only) adds check runs: the verdict with the report as its summary, where the token
+may create one (a GitHub App installation token, such as Actions' GITHUB_TOKEN with `checks: write`).
+
 The three forges also implement `ThreadForge.thread(target)` (issue and commit comments) and
 `FileForge.read_file(path, ref)` (a file of the repository through the API, for `publish --from` without a
 clone).
@@ -15,7 +18,8 @@ clone).
 Errors (all `mlgate.errors.ForgeError`, exit 3):
 
     ForgeError
-    └── UncertainWriteError   a write whose outcome is unknown (5xx, timeout, reset): it may have been stored
+    ├── UncertainWriteError   a write whose outcome is unknown (5xx, timeout, reset): it may have been stored
+    └── ChecksUnavailableError  the token may not create check runs (HTTP 403): set a commit status instead
 
 The libraries are imported inside `connect`, so `mlgate diff` never loads PyGithub or python-gitlab.
 """
@@ -31,7 +35,13 @@ from mlgate.errors import ForgeError
 StatusState = Literal["success", "failure", "pending", "error"]
 ForgeKind = Literal["github", "gitlab"]
 
+CheckConclusion = Literal["success", "failure", "neutral"]
+
 STATUS_DESCRIPTION_LIMIT = 140
+# NOTE: the Checks API takes at most 65,535 characters in `output.summary`; GitHub counts them as bytes of
+# UTF-8 in practice (github/docs#35252, rest-api-description#5399), so the summary is budgeted in bytes.
+CHECK_SUMMARY_LIMIT = 65_535
+CHECK_TITLE_LIMIT = 255
 GITHUB_COMMENT_LIMIT = 65_536
 GITLAB_COMMENT_LIMIT = 1_000_000
 
@@ -202,6 +212,34 @@ class FileForge(Forge, Protocol):
 
     def read_file(self, path: str, ref: str) -> bytes | None:
         """The file's bytes at `ref` (a branch, tag or SHA), or None when there is no such file there."""
+        ...
+
+
+class ChecksUnavailableError(ForgeError):
+    """The token may not create check runs (a PAT or OAuth token, or an App token without `checks: write`)."""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """A completed check run: `name` is the required-check name, `summary` Markdown within the limit."""
+
+    name: str
+    conclusion: CheckConclusion
+    title: str
+    summary: str
+    details_url: str | None = None
+
+
+@runtime_checkable
+class CheckForge(Forge, Protocol):
+    """A forge with check runs (GitHub's Checks API)."""
+
+    def may_create_checks(self) -> bool:
+        """False when the token is known not to create check runs (its kind, or an earlier 403)."""
+        ...
+
+    def create_check_run(self, sha: str, check: CheckReport) -> None:
+        """Create the completed check run `check` on `sha`; raises ChecksUnavailableError on HTTP 403."""
         ...
 
 

@@ -1,5 +1,5 @@
-"""GitHub through PyGithub: issue and commit comments, commit statuses, repository files, and images on an
-orphan `mlgate-assets` branch.
+"""GitHub through PyGithub: issue and commit comments, commit statuses and check runs, repository files, and
+images on an orphan `mlgate-assets` branch.
 
 The only module that imports PyGithub (`github`); it is imported when a GitHubForge is made, never at
 `mlgate diff` time. Every failure leaves as a ForgeError whose text has passed through the token Masker.
@@ -18,6 +18,8 @@ from mlgate.errors import ForgeError
 from mlgate.forge import (
     GITHUB_COMMENT_LIMIT,
     ChangeThread,
+    CheckReport,
+    ChecksUnavailableError,
     Comment,
     CommentThread,
     PermissionUnknownError,
@@ -28,6 +30,7 @@ from mlgate.forge import (
     request_error,
     truncate_description,
 )
+from mlgate.forge.github_checks import CHECKS_HINT, check_run_fields, token_may_create_checks
 from mlgate.forge.ratelimit import RateLimitPolicy, call_with_capped_wait, parse_retry_after, seconds_until
 from mlgate.masking import Masker
 
@@ -89,6 +92,7 @@ class GitHubForge:
         self._server_url = server_url_of(api_url)
         self._bot = bot_login
         self._assets_ready = False
+        self._checks = token_may_create_checks(token)
 
     def bot_identity(self) -> str | None:
         if self._bot is None:
@@ -131,6 +135,28 @@ class GitHubForge:
             lambda: commit.create_status(state, target_url=url, description=text, context=context),
             write=True,
         )
+
+    def may_create_checks(self) -> bool:
+        return self._checks is not False
+
+    def create_check_run(self, sha: str, check: CheckReport) -> None:
+        fields = check_run_fields(check)
+        where = f"create check run {check.name} on {sha[:12]}"
+        self._call(where, lambda: self._create_check(check.name, sha, fields), write=True)
+        self._checks = True
+
+    def _create_check(self, name: str, sha: str, fields: dict[str, Any]) -> None:
+        """One create; a 403 that is not a rate limit is the token's kind: remembered, and said as such."""
+        from github import GithubException
+
+        try:
+            self._repo.create_check_run(name, sha, **fields)
+        except GithubException as exc:
+            if exc.status != 403 or _rate_limit_wait(exc) is not None:
+                raise
+            self._checks = False
+            what = self._masker.mask(f"create check run {name}: {_describe(exc)}")
+            raise ChecksUnavailableError(f"GitHub {self._repo_name}", what, hint=CHECKS_HINT) from None
 
     def upload_image(self, path: Path) -> str:
         """Commit the image to the `mlgate-assets` branch (once per content) and return its blob link."""

@@ -20,7 +20,8 @@ from mlgate.baseline import (
     find_baseline,
 )
 from mlgate.comparison import compare
-from mlgate.config import Config, LoadedConfig, find_config, load_config
+from mlgate.config import Config
+from mlgate.configfile import LoadedConfig, find_config, load_config
 from mlgate.console import Console
 from mlgate.errors import MetricsError, UsageError
 from mlgate.gate import evaluate

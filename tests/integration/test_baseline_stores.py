@@ -21,7 +21,7 @@ from typing import Any, Literal
 import pytest
 
 from mlgate.baseline import CiArtifactStore, RetrainStore, find_baseline
-from mlgate.config import load_config
+from mlgate.configfile import load_config
 from mlgate.console import Console
 from mlgate.errors import BaselineError, ExitCode
 from mlgate.gitrepo import GitRepo

@@ -16,7 +16,6 @@ from mlgate.baseline import (
     CiArtifactStore,
     CommittedFileStore,
     GitNotesStore,
-    RetrainStore,
     find_baseline,
 )
 from mlgate.comparison import compare
@@ -28,6 +27,7 @@ from mlgate.gate import evaluate
 from mlgate.gitrepo import GitRepo
 from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome, Params
 from mlgate.parquet import MissingPyarrowError
+from mlgate.retrain import RetrainStore
 from mlgate.tree import FileTree, GitTree, WorkTree
 
 if TYPE_CHECKING:

@@ -206,21 +206,24 @@ class GitNotesStore:
             blob = self.repo.git_bytes("hash-object", "-w", "--stdin", input=packed).decode().strip()
             snapshot = attach_predictions(snapshot, predictions_path, blob)
         self._add(sha, snapshot, blob)
-        if self.remote is None:
-            return
+        if self.remote is not None:
+            self._push(self.remote, sha, snapshot, blob)
+
+    def _push(self, remote: str, sha: str, snapshot: str, blob: str | None) -> None:
+        """Push both notes refs; when rejected, take the remote's notes, re-apply ours on top, try again."""
         refs = [
             f"{ref}:{ref}"
             for ref in (NOTES_REF, PREDICTIONS_REF)
             if self.repo.try_git("rev-parse", "--verify", "--quiet", ref)
         ]
         for _ in range(PUSH_ATTEMPTS):
-            if self.repo.try_git("push", "--quiet", "--atomic", self.remote, *refs) is not None:
+            if self.repo.try_git("push", "--quiet", "--atomic", remote, *refs) is not None:
                 return
             if not self.fetch():
                 break
             self._add(sha, snapshot, blob)
         raise BaselineError(
-            f"git push {self.remote} {NOTES_REF}",
+            f"git push {remote} {NOTES_REF}",
             "rejected",
             hint="the CI token needs write access to the repository (GitHub: `permissions: contents: write`)",
         )

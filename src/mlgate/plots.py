@@ -267,14 +267,7 @@ def collect_images(
     after the first MAX_IMAGES is left out, and a line saying which and why is appended to `notes`.
     """
     notes = notes if notes is not None else []
-    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-        raise ConfigError("plots", f"image path {pattern!r} must be relative and stay inside the repository")
-    top, out = root.resolve(), out_dir.resolve()
-    try:
-        found = [p for p in root.glob(pattern) if p.is_file() and not p.resolve().is_relative_to(out)]
-    except ValueError as exc:  # e.g. "**" inside a path component
-        raise ConfigError("plots", f"image path {pattern!r} is not a valid glob: {exc}") from exc
-    matches = sorted(found)
+    top, matches = root.resolve(), _matches(root, pattern, out_dir)
     if not matches:
         notes.append(f"image {pattern!r}: no file matched")
     images: list[PlotImage] = []
@@ -289,6 +282,18 @@ def collect_images(
         else:
             notes.append(f"image {path.relative_to(root).as_posix()!r} left out: {problem}")
     return images
+
+
+def _matches(root: Path, pattern: str, out_dir: Path) -> list[Path]:
+    """The files under `root` that the glob `pattern` matches, in path order, leaving out `out_dir`'s."""
+    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise ConfigError("plots", f"image path {pattern!r} must be relative and stay inside the repository")
+    out = out_dir.resolve()
+    try:
+        found = [p for p in root.glob(pattern) if p.is_file() and not p.resolve().is_relative_to(out)]
+    except ValueError as exc:  # e.g. "**" inside a path component
+        raise ConfigError("plots", f"image path {pattern!r} is not a valid glob: {exc}") from exc
+    return sorted(found)
 
 
 def _image_problem(path: Path, top: Path) -> str | None:

@@ -140,8 +140,8 @@ def _summary(inp: ReportInput) -> str:
     return f"Report {code_span(inp.title, limit=100)} · {labels}"
 
 
-def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts:
-    """Every section of `inp` as Markdown; table rows are built lazily, each at most once."""
+def _blocks(inp: ReportInput, image_urls: Mapping[Path, str]) -> dict[str, Block[Any]]:
+    """The report's tables and lists: gated metrics first, then changed params, plots, every metric."""
     results = sorted(inp.gate.results, key=wording.rank)
     gated = [r for r in results if r.gated]
     row = md.MetricRows(inp.precision)
@@ -151,13 +151,17 @@ def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts
         code_span(inp.head_label, table=True, limit=40),
     )
     header = md.table_header(["Metric", base, head, "Δ", "Verdict", "Rule"])
-    blocks: dict[str, Block[Any]] = {
+    return {
         "gate": Block(gated, row, _more_gated(sum(1 for r in gated if r.blocking)), header),
         "params": Block(inp.comparison.param_changes, md.param_row, _more("changed params"),
                         md.table_header(["Param", base, head])),
         "plots": Block(inp.plots, functools.partial(md.plot_line, urls=image_urls), _more("plots")),
         "details": Block(results, row, _more("metrics"), header),
     }  # fmt: skip
+
+
+def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts:
+    """Every section of `inp` as Markdown; table rows are built lazily, each at most once."""
     failed_run = inp.run is not None and not inp.run.ok
     return ReportParts(
         inp=inp,
@@ -171,7 +175,7 @@ def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts
             *(wording.Fact(label, value) for label, value in inp.provenance),
         ],
         noise=wording.noise_line(inp.comparison, inp.gate, inp.precision),
-        blocks=blocks,
+        blocks=_blocks(inp, image_urls),
     )
 
 

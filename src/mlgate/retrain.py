@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from mlgate.baseline import Baseline, BlobTree, GitNotesStore
 from mlgate.errors import BaselineError
 from mlgate.gitrepo import GitRepo
-from mlgate.model import BaselineRef
+from mlgate.model import BaselineRef, RunRecord
 from mlgate.snapshot import dump_snapshot
 from mlgate.tree import WorkTree
 
@@ -48,8 +48,11 @@ class RetrainStore:
             return self._train(sha, tree.root)
 
     def _train(self, sha: str, tree: Path) -> Baseline | None:
-        from mlgate.datasketch import try_sketch_file
-        from mlgate.metrics import load_metrics, load_params
+        record = self._run(sha, tree)
+        return None if record is None else self._baseline(sha, WorkTree(tree), record)
+
+    def _run(self, sha: str, tree: Path) -> RunRecord | None:
+        """Train the base commit checked out at `tree`; None (and a warning) when the training failed."""
         from mlgate.training import TrainSpec, describe_failure, training_env
         from mlgate.training.subprocess import SubprocessBackend
 
@@ -64,7 +67,13 @@ class RetrainStore:
         if not record.ok:
             self.warn(f"baseline store retrain: {describe_failure(record)} (log: {log}); no baseline from it")
             return None
-        work = WorkTree(tree)
+        return record
+
+    def _baseline(self, sha: str, work: WorkTree, record: RunRecord) -> Baseline:
+        """What the training wrote, as the baseline, kept in the local git notes."""
+        from mlgate.datasketch import try_sketch_file
+        from mlgate.metrics import load_metrics, load_params
+
         metrics = load_metrics(work, self.config.metrics)
         params = load_params(work, self.config.params)
         files = self._kept_files(work)

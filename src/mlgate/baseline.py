@@ -6,6 +6,7 @@
     ├── CiArtifactStore        the snapshot file the default branch's CI run uploaded (artifacts.py)
     ├── CommittedFileStore     the metrics files as committed at that commit
     └── RetrainStore           train the base commit in a temporary `git worktree`, kept in git notes
+                               (retrain.py)
 
 Stores are tried in the configured order; each looks at the merge-base and up to `max_distance` first-parent
 ancestors, nearest first. A store that holds nothing for a commit returns None; a damaged entry is a warning
@@ -18,9 +19,7 @@ import fnmatch
 import gzip
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from mlgate.errors import BaselineError, GitError, MetricsError
 from mlgate.gitrepo import GitRepo
@@ -29,15 +28,10 @@ from mlgate.snapshot import (
     SnapshotError,
     attach_predictions,
     data_sketch,
-    dump_snapshot,
     load_snapshot,
     predictions_pointer,
 )
-from mlgate.tree import FileTree, GitTree, WorkTree
-
-if TYPE_CHECKING:
-    from mlgate.config import Config
-    from mlgate.console import Console
+from mlgate.tree import FileTree, GitTree
 
 NOTES_REF = "refs/notes/mlgate"
 PREDICTIONS_REF = "refs/notes/mlgate-predictions"
@@ -212,21 +206,24 @@ class GitNotesStore:
             blob = self.repo.git_bytes("hash-object", "-w", "--stdin", input=packed).decode().strip()
             snapshot = attach_predictions(snapshot, predictions_path, blob)
         self._add(sha, snapshot, blob)
-        if self.remote is None:
-            return
+        if self.remote is not None:
+            self._push(self.remote, sha, snapshot, blob)
+
+    def _push(self, remote: str, sha: str, snapshot: str, blob: str | None) -> None:
+        """Push both notes refs; when rejected, take the remote's notes, re-apply ours on top, try again."""
         refs = [
             f"{ref}:{ref}"
             for ref in (NOTES_REF, PREDICTIONS_REF)
             if self.repo.try_git("rev-parse", "--verify", "--quiet", ref)
         ]
         for _ in range(PUSH_ATTEMPTS):
-            if self.repo.try_git("push", "--quiet", "--atomic", self.remote, *refs) is not None:
+            if self.repo.try_git("push", "--quiet", "--atomic", remote, *refs) is not None:
                 return
             if not self.fetch():
                 break
             self._add(sha, snapshot, blob)
         raise BaselineError(
-            f"git push {self.remote} {NOTES_REF}",
+            f"git push {remote} {NOTES_REF}",
             "rejected",
             hint="the CI token needs write access to the repository (GitHub: `permissions: contents: write`)",
         )
@@ -314,76 +311,6 @@ class CiArtifactStore:
             self.warn(f"baseline store ci-artifact: {self.client.where}: {exc}; trying the next store")
             return None
         return Baseline(metrics=metrics, params=params, ref=ref, data=data_sketch(document))
-
-
-class RetrainStore:
-    """Train the base commit itself, in a temporary `git worktree` (always removed), with the subprocess
-    backend; the result is the baseline and is kept in the local git notes for the next run.
-
-    Only the first commit asked for (the merge-base) is trained: walking back would train every ancestor.
-    """
-
-    name = "retrain"
-
-    def __init__(self, repo: GitRepo, config: Config, env: Mapping[str, str], console: Console) -> None:
-        self.repo = repo
-        self.config = config
-        self.env = env
-        self.console = console
-        self._tried = False
-
-    def load(self, sha: str) -> Baseline | None:
-        if self._tried or not self.config.train.command:
-            return None
-        self._tried = True
-        with self.repo.temporary_worktree(sha, "mlgate-retrain-") as tree:
-            return self._train(sha, tree.root)
-
-    def _train(self, sha: str, tree: Path) -> Baseline | None:
-        from mlgate.datasketch import try_sketch_file
-        from mlgate.metrics import load_metrics, load_params
-        from mlgate.training import TrainSpec, describe_failure, training_env
-        from mlgate.training.subprocess import SubprocessBackend
-
-        train = self.config.train
-        assert train.command is not None
-        log = self.repo.root / ".mlgate" / f"retrain-{sha[:12]}.log"
-        self.console.info(f"mlgate: no stored baseline: retraining the base commit {sha[:12]}")
-        spec = TrainSpec(
-            train.command, tree, training_env(self.env, train.env), train.timeout, log, runner_env=self.env
-        )
-        record = SubprocessBackend().run(spec, self.console)
-        if not record.ok:
-            self.warn(f"baseline store retrain: {describe_failure(record)} (log: {log}); no baseline from it")
-            return None
-        work = WorkTree(tree)
-        metrics = load_metrics(work, self.config.metrics)
-        params = load_params(work, self.config.params)
-        files = self._kept_files(work)
-        saved_at = datetime.now(UTC).isoformat(timespec="seconds")
-        data_path = self.config.data.path if self.config.data else None
-        data = try_sketch_file(work, data_path, self.warn)
-        snapshot = dump_snapshot(sha, metrics, params, saved_at=saved_at, run=record, data=data)
-        self._keep(sha, snapshot, files)
-        ref = BaselineRef(store=self.name, sha=sha, saved_at=saved_at)
-        tree_view = BlobTree.holding(files, f"retrained {sha[:12]}") if files else None
-        return Baseline(metrics=metrics, params=params, ref=ref, tree=tree_view, data=data)
-
-    def _kept_files(self, work: WorkTree) -> dict[str, bytes]:
-        predictions = self.config.predictions
-        if predictions is None or not work.exists(predictions.path):
-            return {}
-        return {predictions.path: work.read_bytes(predictions.path)}
-
-    def _keep(self, sha: str, snapshot: str, files: dict[str, bytes]) -> None:
-        path, data = next(iter(files.items()), (None, None))
-        try:
-            GitNotesStore(self.repo, self.warn, remote=None, fetch=False).save(sha, snapshot, data, path)
-        except BaselineError as exc:
-            self.warn(f"baseline store retrain: not kept in git notes: {exc.what}")
-
-    def warn(self, text: str) -> None:
-        self.console.warn(text)
 
 
 def _any_present(tree: FileTree, patterns: Sequence[str] | None) -> bool:

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from mlgate.ci import CiContext
     from mlgate.ci.github_actions import CommentEvent
     from mlgate.commands import Context
-    from mlgate.config import Config, LoadedConfig
+    from mlgate.config import Config
+    from mlgate.configfile import LoadedConfig
     from mlgate.forge import ChatForge, PullInfo
     from mlgate.gitrepo import GitRepo
     from mlgate.model import RunRecord

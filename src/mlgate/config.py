@@ -1,27 +1,17 @@
-"""`.mlgate.yml`: the pydantic models, the JSON Schema, and `load_config` (file < MLGATE_* env < flags).
+"""`.mlgate.yml`'s shape: the pydantic models of every section, their validators, and the JSON Schema.
 
-With `ci/`, the only module that reads the environment; it is handed a Mapping, never `os.environ` itself.
+Reading the file, the MLGATE_* environment and the flags into a `Config` is `configfile.load_config`'s.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mlgate.errors import ConfigError
 from mlgate.model import Direction, GateRule, Severity
-from mlgate.yamlfile import Path_, format_path, load_yaml
-
-CONFIG_NAMES = (".mlgate.yml", ".mlgate.yaml")
-ENV_PREFIX = "MLGATE_"
-# NOTE: tokens are read by ci/ from these variables and are never part of the config.
-TOKEN_ENV = ("MLGATE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -309,149 +299,6 @@ class Config(_Section):
     @property
     def rules(self) -> tuple[GateRule, ...]:
         return tuple(rule.to_rule(i) for i, rule in enumerate(self.gates))
-
-
-@dataclass(frozen=True)
-class LoadedConfig:
-    """The effective config, where it was read from, and the source of each overridden key."""
-
-    config: Config
-    path: Path | None
-    sources: dict[str, str] = field(default_factory=dict)
-
-
-def find_config(root: Path) -> Path | None:
-    """The config file in `root`, if there is one."""
-    return next((root / name for name in CONFIG_NAMES if (root / name).is_file()), None)
-
-
-def load_config(
-    path: Path | None,
-    env: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
-) -> LoadedConfig:
-    """Read `path` (None: defaults only), apply `MLGATE_SECTION__KEY` variables, then flag overrides.
-
-    `overrides` maps dotted key paths (`train.command`) to values; flags win over the environment.
-    """
-    source = str(path) if path is not None else "(defaults)"
-    data: dict[str, Any] = {}
-    lines: dict[Path_, int] = {}
-    if path is not None:
-        data, lines = _read(path)
-    return _validated(data, lines, source, path, env, overrides)
-
-
-def load_config_bytes(
-    raw: bytes,
-    source: str,
-    env: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
-) -> LoadedConfig:
-    """A config file's content read elsewhere (the base branch's, from git or the forge API); errors name
-    `source` (`main:.mlgate.yml`)."""
-    data, lines = _parse(raw, source)
-    return _validated(data, lines, source, None, env, overrides)
-
-
-def _validated(
-    data: dict[str, Any],
-    lines: dict[Path_, int],
-    source: str,
-    path: Path | None,
-    env: Mapping[str, str] | None,
-    overrides: Mapping[str, Any] | None,
-) -> LoadedConfig:
-    sources = dict.fromkeys(data, source)
-    for key, value in _env_overrides(env or {}).items():
-        _set_path(data, key, value, source=f"env {ENV_PREFIX}{key.upper().replace('.', '__')}")
-        sources[key] = f"env {ENV_PREFIX}{key.upper().replace('.', '__')}"
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            _set_path(data, key, value, source="flag")
-            sources[key] = "flag"
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise _config_error(exc, source, lines) from None
-    return LoadedConfig(config=config, path=path, sources=sources)
-
-
-def _read(path: Path) -> tuple[dict[str, Any], dict[Path_, int]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
-    return _parse(raw, str(path))
-
-
-def _parse(raw: bytes, source: str) -> tuple[dict[str, Any], dict[Path_, int]]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(source, "not UTF-8 text") from None
-    data, lines = load_yaml(text, source, ConfigError)
-    if data is None:
-        return {}, {}
-    if not isinstance(data, dict):
-        raise ConfigError(source, f"must be a mapping of sections, got {type(data).__name__}")
-    return data, lines
-
-
-def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
-    """`MLGATE_TRAIN__COMMAND=python t.py` → {"train.command": "python t.py"}; tokens are skipped."""
-    import yaml
-
-    out: dict[str, Any] = {}
-    for name, value in sorted(env.items()):
-        if not name.startswith(ENV_PREFIX) or name in TOKEN_ENV or "__" not in name:
-            continue
-        key = name[len(ENV_PREFIX) :].lower().replace("__", ".")
-        try:
-            out[key] = yaml.safe_load(value) if value.strip() else value
-        except yaml.YAMLError:
-            out[key] = value
-    return out
-
-
-def _set_path(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:
-    *parents, leaf = dotted.split(".")
-    node = data
-    for part in parents:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(source, f"{dotted}: {part} is not a section")
-        node = child
-    node[leaf] = value
-
-
-def _config_error(exc: ValidationError, source: str, lines: dict[Path_, int]) -> ConfigError:
-    first = exc.errors()[0]
-    loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
-    key = format_path(loc) or "(top level)"
-    line = _nearest_line(loc, lines)
-    where = f"{source}:{line}" if line else source
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif first["type"] == "literal_error":
-        message = f"{message}, got {first.get('input')!r}"
-    extra = len(exc.errors()) - 1
-    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
-    return ConfigError(where, f"{key}: {message}{more}", hint="`mlgate schema` prints every key and type")
-
-
-def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and part in ("curve", "confusion", "roc", "pr", "bars", "image")
-
-
-def _nearest_line(loc: Sequence[Any], lines: dict[Path_, int]) -> int | None:
-    path = tuple(loc)
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return None
 
 
 def json_schema() -> dict[str, Any]:

@@ -16,17 +16,18 @@ from mlgate.baseline import (
     CiArtifactStore,
     CommittedFileStore,
     GitNotesStore,
-    RetrainStore,
     find_baseline,
 )
 from mlgate.comparison import compare
-from mlgate.config import Config, LoadedConfig, find_config, load_config
+from mlgate.config import Config
+from mlgate.configfile import LoadedConfig, find_config, load_config
 from mlgate.console import Console
 from mlgate.errors import MetricsError, UsageError
 from mlgate.gate import evaluate
 from mlgate.gitrepo import GitRepo
 from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome, Params, Predictions
 from mlgate.parquet import MissingPyarrowError
+from mlgate.retrain import RetrainStore
 from mlgate.tree import FileTree, GitTree, WorkTree
 
 if TYPE_CHECKING:

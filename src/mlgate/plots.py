@@ -1,25 +1,22 @@
 """The report's pictures: training curves, confusion matrices, ROC/PR curves and metric bars as PNG files.
 
-Rendering uses matplotlib's object API (`Figure` and the Agg canvas, never pyplot's global state) inside an
-`rc_context` built from matplotlib's defaults, so a `matplotlibrc` in the user's repository cannot restyle the
-output. PNGs carry no "Software" chunk and no time stamp: the same data gives the same bytes. Every string
-that reaches a figure (titles, metric and class names) goes through `_plain`: no mathtext, no missing glyph.
-matplotlib and numpy are imported inside the functions that need them.
+Each `plot_*` says what to draw on a fresh Figure; plotcanvas.py draws it under the house style into a
+deterministic PNG, and makes every string that reaches a figure (titles, metric and class names) plain
+text. User images (`kind: image`) are collected here too. matplotlib and numpy are imported inside the
+functions that need them.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import itertools
 import math
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import ConfigError, MetricsError
 from mlgate.model import PlotImage, Predictions, format_number
+from mlgate.plotcanvas import DPI, FONT, HEIGHT_IN, WIDTH_IN, font_glyphs, plain, png_name, save_png
 from mlgate.plotdata import (
     area_under,
     average_precision,
@@ -40,31 +37,14 @@ if TYPE_CHECKING:
     Table = Mapping[str, Sequence[float] | Array]  # a history: column name → values (list or numpy array)
     Bar = tuple[str, float | None, float | None]  # a gated metric: name, base value, head value
 
-WIDTH_IN, HEIGHT_IN, DPI = 6.4, 3.6, 100
 BUCKETS = int(WIDTH_IN * DPI)  # one min/max bucket per pixel column of the figure
 # Okabe & Ito's palette, told apart with every common colour-vision deficiency.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 HEAD, BASE = PALETTE[0], "#7A7A7A"
-FONT = "DejaVu Sans"  # bundled with matplotlib, so the glyph check in `_plain` is exact
 ANNOTATE_CLASSES, MAX_BARS = 10, 20
 MAX_IMAGES, MAX_IMAGE_BYTES = 20, 5 * 1024 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_STYLE: dict[str, Any] = {
-    "font.family": [FONT],
-    "font.size": 9.0,
-    "axes.titlesize": 10.0,
-    "figure.titlesize": 11.0,
-    "legend.fontsize": 8.0,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "text.usetex": False,
-}
 _BASE_LINE: dict[str, Any] = {"linestyle": "--", "linewidth": 1.3, "alpha": 0.8}
-# NOTE: single-axes line plots get fixed margins instead of constrained layout: a layout engine makes
-# savefig draw the figure twice (matplotlib backend_bases.print_figure), about half the render time.
-_MARGINS = {"left": 0.12, "right": 0.97, "bottom": 0.15, "top": 0.9}
 
 
 def plot_curve(
@@ -92,14 +72,14 @@ def plot_curve(
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
         for colour, (name, head_xy, base_xy) in zip(itertools.cycle(PALETTE), lines, strict=False):
-            ax.plot(*head_xy, color=colour, linewidth=1.6, label=_plain(name + side, 40))
+            ax.plot(*head_xy, color=colour, linewidth=1.6, label=plain(name + side, 40))
             if base_xy is not None:
-                ax.plot(*base_xy, color=colour, label=_plain(f"{name} (base)", 40), **_BASE_LINE)
-        ax.set(xlabel=_plain(x or "row", 40), title=_plain(title))
+                ax.plot(*base_xy, color=colour, label=plain(f"{name} (base)", 40), **_BASE_LINE)
+        ax.set(xlabel=plain(x or "row", 40), title=plain(title))
         ax.legend(loc="best")
 
     alt = f"{title}: {', '.join(names)} against {x or 'row'}{note}"
-    return PlotImage(title, _render(title, out_dir, draw, fixed=True), alt)
+    return PlotImage(title, save_png(title, out_dir, draw, fixed=True), alt)
 
 
 def _curve_xy(table: Table, x: str | None, name: str, where: str) -> Curve:
@@ -145,15 +125,15 @@ def plot_confusion(
             image = _draw_confusion(ax, counts, _class_names(p, counts.shape[0]))
             ax.set_title(label)
         fig.colorbar(image, ax=list(axes), shrink=0.85, label="share of the true class")
-        fig.suptitle(_plain(title))
+        fig.suptitle(plain(title))
 
     alt = f"{title} of {preds.source}" + (f" beside the base's ({base.source})" if base is not None else "")
-    return PlotImage(title, _render(title, out_dir, draw), alt)
+    return PlotImage(title, save_png(title, out_dir, draw), alt)
 
 
 def _class_names(preds: Predictions, k: int) -> list[str]:
     labels = list(preds.labels[:k]) + [str(i) for i in range(len(preds.labels), k)]
-    return [_plain(label, 14) for label in labels]
+    return [plain(label, 14) for label in labels]
 
 
 def _draw_confusion(ax: Axes, counts: Array, names: list[str]) -> Any:
@@ -235,13 +215,11 @@ def _plot_rates(
             ax.plot(base[0], base[1], color=BASE, label=f"base ({base[2]})", **_BASE_LINE)
         ax.plot(head[0], head[1], color=HEAD, linewidth=1.8, label=f"head ({head[2]})")
         labels = ("false positive rate", "true positive rate") if roc else ("recall", "precision")
-        ax.set(
-            xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), xlabel=labels[0], ylabel=labels[1], title=_plain(title)
-        )
+        ax.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), xlabel=labels[0], ylabel=labels[1], title=plain(title))
         ax.legend(loc="lower right" if roc else "lower left")
 
     texts = [f"head {head[2]}"] + ([f"base {base[2]}"] if base is not None else [])
-    return PlotImage(title, _render(title, out_dir, draw, fixed=True), f"{title}: {', '.join(texts)}")
+    return PlotImage(title, save_png(title, out_dir, draw, fixed=True), f"{title}: {', '.join(texts)}")
 
 
 def plot_bars(rows: Sequence[Bar], out_dir: Path, title: str = "Gated metrics: base vs head") -> PlotImage:
@@ -252,11 +230,9 @@ def plot_bars(rows: Sequence[Bar], out_dir: Path, title: str = "Gated metrics: b
     def draw(fig: Figure) -> None:
         ax = fig.add_subplot()
         lengths = [_bar_row(ax, i, base, head, first=i == 0) for i, (_, base, head) in enumerate(shown)]
-        ax.set_yticks(range(len(shown)), [_plain(name, 32) for name, _, _ in shown])
+        ax.set_yticks(range(len(shown)), [plain(name, 32) for name, _, _ in shown])
         left = -1.45 if min(itertools.chain([0.0], *lengths)) < 0 else 0.0
-        ax.set(
-            xlim=(left, 1.45), xticks=[], ylim=(max(len(shown), 1) - 0.5, -0.5), title=_plain(title + more)
-        )
+        ax.set(xlim=(left, 1.45), xticks=[], ylim=(max(len(shown), 1) - 0.5, -0.5), title=plain(title + more))
         ax.set_xlabel("each metric scaled to the larger of base and head")
         ax.grid(False)
         if shown:
@@ -264,7 +240,7 @@ def plot_bars(rows: Sequence[Bar], out_dir: Path, title: str = "Gated metrics: b
 
     height = max(HEIGHT_IN, 0.32 * len(shown) + 1.2)
     alt = f"{title}: {', '.join(name for name, _, _ in shown)}{more}"
-    return PlotImage(title, _render(title, out_dir, draw, height), alt)
+    return PlotImage(title, save_png(title, out_dir, draw, height), alt)
 
 
 def _bar_row(ax: Axes, row: int, base: float | None, head: float | None, *, first: bool) -> list[float]:
@@ -291,14 +267,7 @@ def collect_images(
     after the first MAX_IMAGES is left out, and a line saying which and why is appended to `notes`.
     """
     notes = notes if notes is not None else []
-    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-        raise ConfigError("plots", f"image path {pattern!r} must be relative and stay inside the repository")
-    top, out = root.resolve(), out_dir.resolve()
-    try:
-        found = [p for p in root.glob(pattern) if p.is_file() and not p.resolve().is_relative_to(out)]
-    except ValueError as exc:  # e.g. "**" inside a path component
-        raise ConfigError("plots", f"image path {pattern!r} is not a valid glob: {exc}") from exc
-    matches = sorted(found)
+    top, matches = root.resolve(), _matches(root, pattern, out_dir)
     if not matches:
         notes.append(f"image {pattern!r}: no file matched")
     images: list[PlotImage] = []
@@ -315,6 +284,18 @@ def collect_images(
     return images
 
 
+def _matches(root: Path, pattern: str, out_dir: Path) -> list[Path]:
+    """The files under `root` that the glob `pattern` matches, in path order, leaving out `out_dir`'s."""
+    if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise ConfigError("plots", f"image path {pattern!r} must be relative and stay inside the repository")
+    out = out_dir.resolve()
+    try:
+        found = [p for p in root.glob(pattern) if p.is_file() and not p.resolve().is_relative_to(out)]
+    except ValueError as exc:  # e.g. "**" inside a path component
+        raise ConfigError("plots", f"image path {pattern!r} is not a valid glob: {exc}") from exc
+    return sorted(found)
+
+
 def _image_problem(path: Path, top: Path) -> str | None:
     if not path.resolve().is_relative_to(top):
         return "it points outside the repository"
@@ -329,41 +310,10 @@ def _image_problem(path: Path, top: Path) -> str | None:
 
 def _copy_image(path: Path, root: Path, out_dir: Path) -> PlotImage:
     name = path.relative_to(root).as_posix()
-    target = out_dir / _file_name(name)
+    target = out_dir / png_name(name)
     out_dir.mkdir(parents=True, exist_ok=True)
     target.write_bytes(path.read_bytes())
     return PlotImage(name, target, f"image {name}")
-
-
-def _render(
-    title: str,
-    out_dir: Path,
-    draw: Callable[[Figure], None],
-    height: float = HEIGHT_IN,
-    *,
-    fixed: bool = False,
-) -> Path:
-    """Draw a fresh Figure under the house style and write it to `out_dir` as a deterministic PNG.
-
-    `fixed`: one axes with short tick labels, laid out by `_MARGINS`; otherwise by constrained layout.
-    """
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    rc: Any = {key: value for key, value in matplotlib.rcParamsDefault.items() if key != "backend"}
-    path = out_dir / _file_name(title)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context(rc | _STYLE):
-        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout=None if fixed else "constrained")
-        if fixed:  # NOTE: Figure(subplotpars=...) is reset by Figure.clear() in __init__; set them after.
-            fig.subplots_adjust(**_MARGINS)
-        FigureCanvasAgg(fig)
-        draw(fig)
-        # NOTE: Agg's PNG writer adds only the metadata it is given ("Software" by default, never a time
-        # stamp); metadata={"Software": None} removes that (matplotlib docs, Figure.savefig `metadata`).
-        fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
-    return path
 
 
 def warm() -> None:
@@ -373,32 +323,8 @@ def warm() -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    _glyphs()
+    font_glyphs()
     fig = Figure(figsize=(1, 1), dpi=20)
     FigureCanvasAgg(fig)
-    fig.text(0.5, 0.5, _plain("warm"), family=FONT)
+    fig.text(0.5, 0.5, plain("warm"), family=FONT)
     fig.savefig(io.BytesIO(), format="png")
-
-
-def _file_name(title: str) -> str:
-    """A stable, safe file name: a slug of the title plus a digest of it, so two titles never share one."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48].strip("-") or "plot"
-    return f"{slug}-{hashlib.sha256(title.encode()).hexdigest()[:8]}.png"
-
-
-def _plain(text: str, limit: int = 70) -> str:
-    """Text that matplotlib draws literally: one line, no mathtext, only glyphs the font has, `limit` long."""
-    glyphs = _glyphs()
-    chars = ("?" if ch.isprintable() and ord(ch) not in glyphs else ch for ch in text)
-    line = " ".join("".join(ch if ch.isprintable() else " " for ch in chars).split())
-    line = line if len(line) <= limit else line[: limit - 1] + "…"
-    # NOTE: a legend drops labels that start with "_"; an escaped "\$" is drawn as "$" and never opens
-    # mathtext (matplotlib docs, "Writing mathematical expressions": escape a literal dollar sign as \$).
-    return (" " + line if line.startswith("_") else line).replace("$", r"\$")
-
-
-@functools.cache
-def _glyphs() -> frozenset[int]:
-    from matplotlib import font_manager
-
-    return frozenset(font_manager.get_font(font_manager.findfont(FONT)).get_charmap())

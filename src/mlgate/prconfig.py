@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.ci import CiContext
-from mlgate.config import CONFIG_NAMES, LoadedConfig, load_config_bytes
+from mlgate.configfile import CONFIG_NAMES, LoadedConfig, load_config_bytes
 from mlgate.console import Console
 from mlgate.gitrepo import GitRepo
 from mlgate.tree import GitTree

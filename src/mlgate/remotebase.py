@@ -19,7 +19,8 @@ from collections.abc import Mapping
 
 from mlgate.baseline import Baseline, CiArtifactStore
 from mlgate.ci import CiContext
-from mlgate.config import CONFIG_NAMES, Config, LoadedConfig, load_config, load_config_bytes
+from mlgate.config import Config
+from mlgate.configfile import CONFIG_NAMES, LoadedConfig, load_config, load_config_bytes
 from mlgate.console import Console
 from mlgate.errors import UsageError
 from mlgate.forge import FileForge, Forge

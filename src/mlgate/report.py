@@ -1,9 +1,8 @@
-"""The report: gate result and comparison → budgeted Markdown, a self-contained HTML page, the diff table.
+"""The report: gate result and comparison → budgeted Markdown, a self-contained HTML page.
 
-Markdown and HTML come from Jinja templates (`templates/`) rendered in a `SandboxedEnvironment` with
-`StrictUndefined`; every untrusted string is escaped in Python (`mlgate.markdown`) before a Markdown template
-sees it, and by autoescape in HTML. jinja2 and tabulate are imported inside functions: `mlgate diff` imports
-this module for `render_diff_table` and must stay fast.
+Markdown and HTML come from Jinja templates (reporttemplate.py: sandboxed, `StrictUndefined`); every
+untrusted string is escaped in Python (`mlgate.markdown`) before a Markdown template sees it, and by
+autoescape in HTML. jinja2 is imported inside functions, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -12,21 +11,20 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlgate import markdown as md
 from mlgate import wording
-from mlgate.errors import ConfigError
 from mlgate.markdown import Block, BlockView, code_span
-from mlgate.model import Comparison, GateResult, PlotImage, RunRecord, format_number
+from mlgate.model import Comparison, GateResult, PlotImage, RunRecord
+from mlgate.reporttemplate import (
+    HTML_TEMPLATE,
+    MARKDOWN_TEMPLATE,
+    load_template,
+    render_template,
+    templates_dir,
+)
 
-if TYPE_CHECKING:
-    from jinja2 import Template
-    from jinja2.sandbox import SandboxedEnvironment
-
-MARKDOWN_TEMPLATE = "report.md.j2"
-HTML_TEMPLATE = "report.html.j2"
-_TEMPLATE_HINT = "fix the template named by report.template in .mlgate.yml, or remove the key"
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
          ".svg": "image/svg+xml", ".webp": "image/webp"}  # fmt: skip
 
@@ -51,16 +49,6 @@ class ReportInput:
     provenance: Sequence[
         tuple[str, str]
     ] = ()  # more (label, untrusted value) facts: data reference, confirmation
-
-
-def templates_dir() -> Path:
-    """The built-in templates: packaged as `mlgate/templates`, else the repository's `templates/`."""
-    from importlib import resources  # pulls in tempfile and shutil: kept off `mlgate diff`'s import path
-
-    packaged = resources.files("mlgate") / "templates"
-    if isinstance(packaged, Path) and packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "templates"
 
 
 # ------------------------------------------------------------------------------------------------ content
@@ -152,8 +140,8 @@ def _summary(inp: ReportInput) -> str:
     return f"Report {code_span(inp.title, limit=100)} · {labels}"
 
 
-def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts:
-    """Every section of `inp` as Markdown; table rows are built lazily, each at most once."""
+def _blocks(inp: ReportInput, image_urls: Mapping[Path, str]) -> dict[str, Block[Any]]:
+    """The report's tables and lists: gated metrics first, then changed params, plots, every metric."""
     results = sorted(inp.gate.results, key=wording.rank)
     gated = [r for r in results if r.gated]
     row = md.MetricRows(inp.precision)
@@ -163,13 +151,17 @@ def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts
         code_span(inp.head_label, table=True, limit=40),
     )
     header = md.table_header(["Metric", base, head, "Δ", "Verdict", "Rule"])
-    blocks: dict[str, Block[Any]] = {
+    return {
         "gate": Block(gated, row, _more_gated(sum(1 for r in gated if r.blocking)), header),
         "params": Block(inp.comparison.param_changes, md.param_row, _more("changed params"),
                         md.table_header(["Param", base, head])),
         "plots": Block(inp.plots, functools.partial(md.plot_line, urls=image_urls), _more("plots")),
         "details": Block(results, row, _more("metrics"), header),
     }  # fmt: skip
+
+
+def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts:
+    """Every section of `inp` as Markdown; table rows are built lazily, each at most once."""
     failed_run = inp.run is not None and not inp.run.ok
     return ReportParts(
         inp=inp,
@@ -183,7 +175,7 @@ def build_parts(inp: ReportInput, image_urls: Mapping[Path, str]) -> ReportParts
             *(wording.Fact(label, value) for label, value in inp.provenance),
         ],
         noise=wording.noise_line(inp.comparison, inp.gate, inp.precision),
-        blocks=blocks,
+        blocks=_blocks(inp, image_urls),
     )
 
 
@@ -293,76 +285,15 @@ def _minimal(parts: ReportParts, max_chars: int) -> str:
 def _markdown_renderer(template: Path | None) -> Callable[[dict[str, Any]], str]:
     search = (str(template.resolve().parent), str(templates_dir())) if template else (str(templates_dir()),)
     name = template.name if template else MARKDOWN_TEMPLATE
-    compiled = _load(search, name, autoescape=False, origin=template)
+    compiled = load_template(search, name, autoescape=False, origin=template)
 
     def render(context: dict[str, Any]) -> str:
-        text = _render(compiled, context, template)
+        text = render_template(compiled, context, template)
         lines = text.strip("\n").split("\n")
         kept = [line for i, line in enumerate(lines) if line or lines[i - 1]]  # no two blank lines in a row
         return "\n".join(kept) + "\n"
 
     return render
-
-
-# ------------------------------------------------------------------------------------------------- Jinja
-
-
-@functools.lru_cache(maxsize=8)
-def _environment(search: tuple[str, ...], autoescape: bool) -> SandboxedEnvironment:
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
-
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(list(search)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=autoescape,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["code"] = code_span
-    env.filters["cell"] = functools.partial(code_span, table=True)
-    env.filters["num"] = format_number
-    return env
-
-
-def _load(search: tuple[str, ...], name: str, *, autoescape: bool, origin: Path | None) -> Template:
-    import jinja2
-
-    if origin is not None and not origin.is_file():
-        raise ConfigError("report.template", f"{origin}: no such template file", hint=_TEMPLATE_HINT)
-    try:
-        return _environment(search, autoescape).get_template(name)
-    except jinja2.TemplateError as exc:
-        if origin is None:
-            raise
-        raise _template_error(exc, origin) from None
-
-
-def _render(compiled: Template, context: Mapping[str, Any], origin: Path | None) -> str:
-    import jinja2
-
-    try:
-        return compiled.render(context)
-    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
-        if origin is None:
-            raise
-        raise _template_error(exc, origin) from None
-
-
-def _template_error(exc: BaseException, origin: Path) -> ConfigError:
-    """The template file and line of a Jinja error, from the error or from Jinja's rewritten traceback."""
-    import traceback
-
-    filename = getattr(exc, "filename", None) or str(origin)
-    line = getattr(exc, "lineno", None)
-    if line is None:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
-        if frames:
-            filename, line = frames[-1].filename, frames[-1].lineno
-    message = str(getattr(exc, "message", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
-    where = f"{filename}:{line}" if line else filename
-    return ConfigError(where, f"template error: {message}", hint=_TEMPLATE_HINT)
 
 
 # -------------------------------------------------------------------------------------------------- HTML
@@ -371,7 +302,7 @@ def _template_error(exc: BaseException, origin: Path) -> ConfigError:
 def render_html(inp: ReportInput) -> str:
     """A self-contained HTML page (inline CSS, images as data: URIs); everything escaped by autoescape."""
     parts = build_parts(inp, {})
-    compiled = _load((str(templates_dir()),), HTML_TEMPLATE, autoescape=True, origin=None)
+    compiled = load_template((str(templates_dir()),), HTML_TEMPLATE, autoescape=True, origin=None)
     rows, url = html_rows(inp), inp.full_report_url
     context = {
         "title": inp.title,
@@ -406,4 +337,4 @@ def _image(plot: PlotImage) -> dict[str, str | None]:
             "name": plot.path.name}  # fmt: skip
 
 
-__all__ = ["ReportInput", "render_html", "render_markdown", "templates_dir"]
+__all__ = ["ReportInput", "render_html", "render_markdown"]

@@ -20,12 +20,13 @@ from typing import Any, Literal
 
 import pytest
 
-from mlgate.baseline import CiArtifactStore, RetrainStore, find_baseline
-from mlgate.config import load_config
+from mlgate.baseline import CiArtifactStore, find_baseline
+from mlgate.configfile import load_config
 from mlgate.console import Console
 from mlgate.errors import BaselineError, ExitCode
 from mlgate.gitrepo import GitRepo
 from mlgate.metrics import load_predictions
+from mlgate.retrain import RetrainStore
 from tests.conftest import CliRunner
 from tests.gitproject import GitProject
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.config import Config, json_schema, load_config, parse_duration
+from mlgate.config import Config, json_schema, parse_duration
+from mlgate.configfile import load_config
 from mlgate.errors import ConfigError, ExitCode
 from mlgate.model import Direction, Severity
 

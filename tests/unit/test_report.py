@@ -39,7 +39,8 @@ from mlgate.model import (
     ValueKind,
     Verdict,
 )
-from mlgate.report import ReportInput, render_html, render_markdown, templates_dir
+from mlgate.report import ReportInput, render_html, render_markdown
+from mlgate.reporttemplate import templates_dir
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 GFM = MarkdownIt("commonmark").enable("table")

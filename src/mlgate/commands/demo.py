@@ -93,7 +93,7 @@ def _demo_root(ctx: Context) -> Path:
 
 
 def _create_repo(root: Path) -> GitRepo:
-    from mlgate.report import templates_dir
+    from mlgate.reporttemplate import templates_dir
 
     source = templates_dir() / "demo"
     for name in ("train.py", "params.yaml"):

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from mlgate.ci import CiContext, detect
 from mlgate.commands import Context, Subparsers, add_command
-from mlgate.config import Config, LoadedConfig
+from mlgate.config import Config
+from mlgate.configfile import LoadedConfig
 from mlgate.errors import ExitCode, ForgeError, UsageError
 from mlgate.forge import Forge
 from mlgate.handoff import Handoff, read_handoff

@@ -1,18 +1,18 @@
-"""GitHub through PyGithub: issue and commit comments, commit statuses and check runs, repository files, and
-images on an orphan `mlgate-assets` branch.
+"""GitHub through PyGithub: issue and commit comments, commit statuses and check runs, repository files,
+permissions and PRs; images go to the orphan `mlgate-assets` branch through github_assets.py.
 
-The only module that imports PyGithub (`github`); it is imported when a GitHubForge is made, never at
-`mlgate diff` time. Every failure leaves as a ForgeError whose text has passed through the token Masker.
+With github_assets.py, the only module that imports PyGithub (`github`); it is imported when a GitHubForge
+is made, never at `mlgate diff` time. Every failure leaves as a ForgeError whose text has passed through the
+token Masker.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from mlgate.errors import ForgeError
 from mlgate.forge import (
@@ -30,6 +30,7 @@ from mlgate.forge import (
     request_error,
     truncate_description,
 )
+from mlgate.forge.github_assets import GitHubAssets, asset_name, asset_url, read_image
 from mlgate.forge.github_checks import CHECKS_HINT, check_run_fields, token_may_create_checks
 from mlgate.forge.ratelimit import RateLimitPolicy, call_with_capped_wait, parse_retry_after, seconds_until
 from mlgate.masking import Masker
@@ -41,9 +42,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ASSETS_BRANCH = "mlgate-assets"
 ACTIONS_BOT = "github-actions[bot]"
-_ASSETS_README = "Images linked from mlgate's PR reports. Written by mlgate; never merge this branch.\n"
 _ANY_ISSUE = 1
 _HINTS = {
     401: "the token was rejected; check GITHUB_TOKEN / MLGATE_TOKEN",
@@ -91,7 +90,7 @@ class GitHubForge:
         self._repo_name = repo
         self._server_url = server_url_of(api_url)
         self._bot = bot_login
-        self._assets_ready = False
+        self._assets = GitHubAssets(self._repo)
         self._checks = token_may_create_checks(token)
 
     def bot_identity(self) -> str | None:
@@ -160,13 +159,10 @@ class GitHubForge:
 
     def upload_image(self, path: Path) -> str:
         """Commit the image to the `mlgate-assets` branch (once per content) and return its blob link."""
-        data = _read_image(path)
-        name = f"{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower()}"
-        self._call(f"upload {path.name}", lambda: self._store_asset(name, data), write=True)
-        owner, _, repo = self._repo_name.partition("/")
-        # NOTE: a `blob/…?raw=true` link is served with the viewer's own session, so the image of a private
-        # repository stays private; raw.githubusercontent.com links would need a token in the URL.
-        return f"{self._server_url}/{quote(owner)}/{quote(repo)}/blob/{ASSETS_BRANCH}/{quote(name)}?raw=true"
+        data = read_image(path)
+        name = asset_name(data, path.suffix)
+        self._call(f"upload {path.name}", lambda: self._assets.store(name, data), write=True)
+        return asset_url(self._server_url, self._repo_name, name)
 
     def find_change_for_sha(self, sha: str) -> int | None:
         commit = self._repo.get_commit(sha)
@@ -250,53 +246,6 @@ class GitHubForge:
         # NOTE: comment URLs are repository-level (/repos/O/R/issues/comments/ID); PyGithub builds them only
         # from an Issue, whose number does not enter the URL. Lazy: no request until edit()/delete().
         return self._repo.get_issue(_ANY_ISSUE).get_comment(comment_id)
-
-    def _store_asset(self, name: str, data: bytes) -> None:
-        # NOTE: one Contents-API PUT per new image (blob + tree + commit + ref move in one write) keeps a
-        # publish with two images within 4 writes; the Git Data API (tree → parentless commit → ref) makes the
-        # orphan branch, once per repository.
-        from github import GithubException
-
-        self._ensure_assets_branch()
-        if self._asset_exists(name):
-            return
-        try:
-            self._repo.create_file(name, f"mlgate: add {name}", data, branch=ASSETS_BRANCH)
-        except GithubException as exc:  # 422: the path exists (a concurrent run stored the same image)
-            if exc.status != 422 or not self._asset_exists(name):
-                raise
-
-    def _asset_exists(self, name: str) -> bool:
-        from github import UnknownObjectException
-
-        try:
-            self._repo.get_contents(name, ref=ASSETS_BRANCH)
-        except UnknownObjectException:
-            return False
-        return True
-
-    def _ensure_assets_branch(self) -> None:
-        from github import UnknownObjectException
-
-        if self._assets_ready:
-            return
-        try:
-            _ = self._repo.get_git_ref(f"heads/{ASSETS_BRANCH}").object
-        except UnknownObjectException:
-            self._create_assets_branch()
-        self._assets_ready = True
-
-    def _create_assets_branch(self) -> None:
-        from github import GithubException, InputGitTreeElement
-
-        readme = InputGitTreeElement("README.md", "100644", "blob", content=_ASSETS_README)
-        tree = self._repo.create_git_tree([readme])
-        commit = self._repo.create_git_commit("mlgate: images for PR reports", tree, [])
-        try:
-            self._repo.create_git_ref(f"refs/heads/{ASSETS_BRANCH}", commit.sha)
-        except GithubException as exc:  # 422: a concurrent run created the branch first
-            if exc.status != 422:
-                raise
 
     def _call(self, action: str, call: Callable[[], T], *, write: bool = False) -> T:
         from github import GithubException
@@ -427,10 +376,3 @@ def _ignore_missing(delete: Callable[[], None]) -> None:
         delete()
     except UnknownObjectException:  # already deleted (a concurrent run, or a retried DELETE)
         return
-
-
-def _read_image(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ForgeError(str(path), f"cannot read the image: {exc.strerror or exc}") from None

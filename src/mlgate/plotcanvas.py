@@ -1,0 +1,95 @@
+"""The canvas every plot is drawn on: the house style, the deterministic PNG writer, and plain figure text.
+
+Rendering uses matplotlib's object API (`Figure` and the Agg canvas, never pyplot's global state) inside an
+`rc_context` built from matplotlib's defaults, so a `matplotlibrc` in the user's repository cannot restyle the
+output. PNGs carry no "Software" chunk and no time stamp: the same data gives the same bytes. Every string
+that reaches a figure goes through `plain`: no mathtext, no missing glyph. matplotlib is imported inside the
+functions that need it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+WIDTH_IN, HEIGHT_IN, DPI = 6.4, 3.6, 100
+FONT = "DejaVu Sans"  # bundled with matplotlib, so the glyph check in `plain` is exact
+
+_STYLE: dict[str, Any] = {
+    "font.family": [FONT],
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "figure.titlesize": 11.0,
+    "legend.fontsize": 8.0,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "text.usetex": False,
+}
+# NOTE: single-axes line plots get fixed margins instead of constrained layout: a layout engine makes
+# savefig draw the figure twice (matplotlib backend_bases.print_figure), about half the render time.
+_MARGINS = {"left": 0.12, "right": 0.97, "bottom": 0.15, "top": 0.9}
+
+
+def save_png(
+    title: str,
+    out_dir: Path,
+    draw: Callable[[Figure], None],
+    height: float = HEIGHT_IN,
+    *,
+    fixed: bool = False,
+) -> Path:
+    """Draw a fresh Figure under the house style and write it to `out_dir` as a deterministic PNG.
+
+    `fixed`: one axes with short tick labels, laid out by `_MARGINS`; otherwise by constrained layout.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rc: Any = {key: value for key, value in matplotlib.rcParamsDefault.items() if key != "backend"}
+    path = out_dir / png_name(title)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context(rc | _STYLE):
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout=None if fixed else "constrained")
+        if fixed:  # NOTE: Figure(subplotpars=...) is reset by Figure.clear() in __init__; set them after.
+            fig.subplots_adjust(**_MARGINS)
+        FigureCanvasAgg(fig)
+        draw(fig)
+        # NOTE: Agg's PNG writer adds only the metadata it is given ("Software" by default, never a time
+        # stamp); metadata={"Software": None} removes that (matplotlib docs, Figure.savefig `metadata`).
+        fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    return path
+
+
+def png_name(title: str) -> str:
+    """A stable, safe file name: a slug of the title plus a digest of it, so two titles never share one."""
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:48].strip("-") or "plot"
+    return f"{slug}-{hashlib.sha256(title.encode()).hexdigest()[:8]}.png"
+
+
+def plain(text: str, limit: int = 70) -> str:
+    """Text that matplotlib draws literally: one line, no mathtext, only glyphs the font has, `limit` long."""
+    glyphs = font_glyphs()
+    chars = ("?" if ch.isprintable() and ord(ch) not in glyphs else ch for ch in text)
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in chars).split())
+    line = line if len(line) <= limit else line[: limit - 1] + "…"
+    # NOTE: a legend drops labels that start with "_"; an escaped "\$" is drawn as "$" and never opens
+    # mathtext (matplotlib docs, "Writing mathematical expressions": escape a literal dollar sign as \$).
+    return (" " + line if line.startswith("_") else line).replace("$", r"\$")
+
+
+@functools.cache
+def font_glyphs() -> frozenset[int]:
+    """The code points the report font can draw (read once)."""
+    from matplotlib import font_manager
+
+    return frozenset(font_manager.get_font(font_manager.findfont(FONT)).get_charmap())

@@ -37,7 +37,7 @@ _REPORT_MARKER = re.compile(r"^<!-- mlgate:report id=[^ ]+ -->\n")
 GITHUB_TOKEN_HINT = (
     "pass the token to the step (the action: its `token` input, `github.token` unless set; the CLI: "
     "`env: {GITHUB_TOKEN: ${{ github.token }}}`) and grant the job "
-    "`permissions: {pull-requests: write, statuses: write, contents: write}`"
+    "`permissions: {pull-requests: write, checks: write, statuses: write, contents: write}`"
 )
 GITLAB_TOKEN_HINT = (
     "set GITLAB_TOKEN (a project access token with the `api` scope) as a masked CI/CD variable; "

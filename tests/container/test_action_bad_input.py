@@ -13,7 +13,7 @@ from tests.container.conftest import BASE_IMAGE, copy_project
 from tests.fakeforge import FakeForge
 
 pytestmark = pytest.mark.container
-PERMISSIONS_YAML = "`permissions: {pull-requests: write, statuses: write, contents: write}`"
+PERMISSIONS_YAML = "`permissions: {pull-requests: write, checks: write, statuses: write, contents: write}`"
 
 
 def _one_error(done: ActionResult) -> str:

@@ -109,7 +109,7 @@ def test_missing_token_warns_with_the_permissions_yaml_when_a_pr_has_none(
     result = cli("run", env=env)
     assert result.code == 1
     assert "no token to publish to github" in result.err
-    assert "pull-requests: write, statuses: write" in result.err
+    assert "pull-requests: write, checks: write, statuses: write" in result.err
     assert fake_forge.log == []
     assert cli("run", "--require-publish", env=env).code == 3
 

@@ -47,7 +47,7 @@ _ANY_ISSUE = 1
 _HINTS = {
     401: "the token was rejected; check GITHUB_TOKEN / MLGATE_TOKEN",
     403: "the token lacks a permission: give the job "
-    "`permissions: {pull-requests: write, statuses: write, contents: write}` "
+    "`permissions: {pull-requests: write, checks: write, statuses: write, contents: write}` "
     "(a fork PR's token is read-only: use the two-stage workflow_run publisher)",
     404: "the repository, PR or commit was not found, or the token cannot see it",
 }

@@ -50,6 +50,7 @@ def gate(head: MetricSet, base: MetricSet | None, rules: list[GateRule], **kw: o
         ("p95_latency_ms", Direction.LOWER),
         ("train.r2", Direction.HIGHER),
         ("valloss", Direction.LOWER),
+        ("top1accuracy", Direction.HIGHER),
         ("epochs", Direction.NEUTRAL),
         ("eval.mean_abs_error", Direction.LOWER),
     ],

@@ -111,7 +111,7 @@ def submit_plots(
     """
     sources = _PlotSources(evaluation, console, plotter)
     jobs: list[tuple[int, PlotSpec, Drawn]] = []
-    for index, spec in enumerate(evaluation.config.plots):
+    for index, spec in enumerate(evaluation.config.plots or _dvclive_curves(evaluation.head_tree)):
         try:
             jobs.append((index, spec, _submit_one(spec, sources, folder)))
         except MetricsError as exc:
@@ -127,6 +127,17 @@ def submit_plots(
         return images
 
     return collect
+
+
+def _dvclive_curves(tree: FileTree) -> list[PlotSpec]:
+    """With no `plots:` configured, DVCLive's histories as curves, so a DVC project needs no config."""
+    from mlgate.dvc import DVCLIVE_CURVES, dvclive_curve
+
+    curves: list[PlotSpec] = []
+    for path in tree.glob(DVCLIVE_CURVES):
+        x, y = dvclive_curve(path)
+        curves.append(CurvePlot(kind="curve", path=path, x=x, y=[y], title=f"{y} ({path})"))
+    return curves
 
 
 def _reraise(exc: MetricsError) -> list[PlotImage]:

@@ -13,6 +13,7 @@ from typing import Any
 
 DVC_YAML = "dvc.yaml"
 DVCLIVE_METRICS = "dvclive/metrics.json"
+DVCLIVE_CURVES = "dvclive/plots/metrics/**/*.tsv"  # one TSV per logged metric: timestamp, step, <metric>
 DEFAULT_METRICS = "metrics.json"
 DEFAULT_PARAMS = "params.yaml"
 
@@ -24,6 +25,11 @@ def is_inside(path: str) -> bool:
     pure = PurePosixPath(path.replace("\\", "/"))
     drive = len(path) > 1 and path[1] == ":"
     return bool(path) and not pure.is_absolute() and not drive and ".." not in pure.parts
+
+
+def dvclive_curve(path: str) -> tuple[str, str]:
+    """The (x, y) columns of one DVCLive history TSV: `step`, and the metric named after the file."""
+    return "step", PurePosixPath(path).stem
 
 
 def metrics_files(doc: Mapping[str, Any] | None) -> tuple[list[str], list[str]]:

@@ -105,3 +105,22 @@ def test_no_baseline_is_said_when_base_has_no_metrics(project: GitProject, cli: 
     data = json.loads(result.out)
     assert data["base"]["found"] is False
     assert data["outcome"] == "no_baseline"
+
+
+def test_a_dvclive_project_with_no_config_gets_its_curves_when_the_report_is_previewed(
+    project: GitProject, cli: CliRunner
+) -> None:
+    loss = "timestamp\tstep\tloss\n" + "".join(f"{1700000000 + s}\t{s}\t{1 / (s + 1)}\n" for s in range(30))
+    acc = "timestamp\tstep\tacc\n" + "".join(f"{1700000000 + s}\t{s}\t{s / 30}\n" for s in range(30))
+    project.commit("main", **{"dvclive/metrics.json": {"acc": 0.9}})
+    project.branch("feature")
+    project.write("dvclive/metrics.json", {"acc": 0.91})
+    project.write("dvclive/plots/metrics/loss.tsv", loss)
+    project.write("dvclive/plots/metrics/train/acc.tsv", acc)
+    result = cli("report", "--preview", "-o", "out")
+    assert result.code == 0, result.err
+    pngs = sorted(p.name for p in (project.root / "out").glob("*.png"))
+    assert len(pngs) == 2
+    report = (project.root / "out" / "report.md").read_text()
+    assert "loss against step](loss-dvclive-plots-metrics-loss-tsv-" in report
+    assert "acc against step](acc-dvclive-plots-metrics-train-acc-tsv-" in report

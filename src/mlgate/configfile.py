@@ -139,6 +139,9 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> 
     node[leaf] = value
 
 
+_BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")  # STYLE: say what came
+
+
 def _config_error(exc: ValidationError, source: str, lines: dict[Path_, int]) -> ConfigError:
     first = exc.errors()[0]
     loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
@@ -148,7 +151,7 @@ def _config_error(exc: ValidationError, source: str, lines: dict[Path_, int]) ->
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         message = "unknown key"
-    elif first["type"] == "literal_error":
+    elif first["type"] == "literal_error" or first["type"] in _BOUND_ERRORS:
         message = f"{message}, got {first.get('input')!r}"
     extra = len(exc.errors()) - 1
     more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""

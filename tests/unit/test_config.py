@@ -94,7 +94,7 @@ def test_negative_tolerance_names_rule_index(tmp_path: Path) -> None:
     err = error_of(tmp_path, "gates:\n  - {metric: acc}\n  - {metric: loss, abs: -0.1}\n")
     assert "gates[1].abs" in str(err)
     assert ":3:" in str(err)
-    assert "greater than or equal to 0" in str(err)
+    assert "greater than or equal to 0, got -0.1" in str(err)
 
 
 def test_bad_glob_is_rejected_when_brackets_are_unbalanced(tmp_path: Path) -> None:

@@ -290,6 +290,8 @@ def _markdown_renderer(template: Path | None) -> Callable[[dict[str, Any]], str]
     def render(context: dict[str, Any]) -> str:
         text = render_template(compiled, context, template)
         lines = text.strip("\n").split("\n")
+        if lines[0] != context["marker"]:  # NOTE: the sticky comment is found by it: a custom template's
+            lines.insert(0, context["marker"])  # body always starts with it, or every run would post anew
         kept = [line for i, line in enumerate(lines) if line or lines[i - 1]]  # no two blank lines in a row
         return "\n".join(kept) + "\n"
 

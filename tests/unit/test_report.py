@@ -480,6 +480,15 @@ def test_custom_template_gets_the_same_context_when_configured(tmp_path: Path) -
     assert "| `eval.accuracy` | 0.842 | 0.839 |" in body
 
 
+def test_custom_template_body_starts_with_the_marker_when_the_template_leaves_it_out(tmp_path: Path) -> None:
+    path = tmp_path / "custom.md.j2"
+    path.write_text("## {{ report.title | code }}\n{{ verdict }}\n")
+    body = render_markdown(failing(), template=path)
+    assert body.startswith(
+        "<!-- mlgate:report id=default -->\n## `Churn model`\n### ❌ mlgate: 1 regression\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "line", "what"),
     [("{{ marker }}\n\n{% if %}\n", 3, "template error"), ("ok\n{{ nope.x }}\n", 2, "'nope' is undefined"),

@@ -72,6 +72,28 @@ def mlgate_image(docker_engine: None) -> str:
     return IMAGE
 
 
+# gitlab-ci-local's docker executor exports artifacts with rsync run in its helper image (a real runner's
+# helper uploads them itself); the Debian base has no rsync, and no registry serves the default helper.
+GCL_HELPER_IMAGE = "mlgate-gcl-helper:bookworm"
+_GCL_HELPER = f"""\
+FROM {BASE_IMAGE}
+RUN apt-get update -qq \\
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rsync >/dev/null \\
+    && rm -rf /var/lib/apt/lists/*
+"""
+
+
+@pytest.fixture(scope="session")
+def gcl_helper_image(mlgate_image: str) -> str:
+    """The base image with rsync, as gitlab-ci-local's `--helper-image` (built after the base exists)."""
+    done = subprocess.run(
+        ["docker", "build", "-q", "--network", "host", "-t", GCL_HELPER_IMAGE, "-"],
+        input=_GCL_HELPER, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    _require(done, "building the gitlab-ci-local helper image")
+    return GCL_HELPER_IMAGE
+
+
 def _demo(tmp_path_factory: pytest.TempPathFactory, *flags: str) -> Path:
     root = tmp_path_factory.mktemp("demo") / "project"
     done = subprocess.run(

@@ -225,6 +225,19 @@ def test_command_fails_with_a_confused_reaction_and_one_reply_when_it_cannot_be_
     assert _last_status(fake_forge, pr_sha)[0] == "failure"
 
 
+def test_the_pr_author_may_accept_their_own_regression_when_the_base_config_allows_self_accept(
+    project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path, pr_sha: str
+) -> None:
+    config = (project.root / ".mlgate.yml").read_text()
+    project.commit("allow self-accept", **{".mlgate.yml": config + "chatops: {allow_self_accept: true}\n"})
+    result = _comment(cli, fake_forge, tmp_path, "/mlgate accept: my own trade-off", author="alice")
+    assert result.code == 0, result.err
+    assert _last_status(fake_forge, pr_sha) == ("success", "accepted by @alice: 1 regression (acc)")
+    assert "Accepted by @alice: my own trade-off" in _sticky(fake_forge)
+    assert _replies(fake_forge) == []
+    assert fake_forge.github.reactions(GITHUB_REPO) == [("mlgate-bot", "eyes"), ("mlgate-bot", "rocket")]
+
+
 def test_accept_says_nothing_to_accept_when_the_pr_has_no_regression(
     project: GitProject, cli: CliRunner, fake_forge: FakeForge, tmp_path: Path
 ) -> None:

@@ -124,3 +124,64 @@ def test_a_dvclive_project_with_no_config_gets_its_curves_when_the_report_is_pre
     report = (project.root / "out" / "report.md").read_text()
     assert "loss against step](loss-dvclive-plots-metrics-loss-tsv-" in report
     assert "acc against step](acc-dvclive-plots-metrics-train-acc-tsv-" in report
+
+
+def _precise_pr(project: GitProject) -> None:
+    project.commit(
+        "baseline",
+        **{".mlgate.yml": CONFIG, "metrics.json": {"acc": 0.912345, "loss": 0.3}},
+        params_dot_yaml="lr: 0.1\n",
+    )
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.854321, "loss": 0.3})
+    project.write("params.yaml", "lr: 0.2\n")
+
+
+def _row(out: str, name: str) -> list[str]:
+    [line] = [line for line in out.splitlines() if f" {name} " in f" {line} "]
+    return line.split()
+
+
+def test_precision_rounds_values_and_change_to_n_decimals_when_precision_is_2(
+    project: GitProject, cli: CliRunner
+) -> None:
+    _precise_pr(project)
+    result = cli("diff", "--precision", "2")
+    assert result.code == 0, result.err
+    assert _row(result.out, "acc") == ["metrics.json", "acc", "0.91", "0.85", "-0.06"]
+    assert "0.9123" not in result.out
+    default = cli("diff")
+    assert _row(default.out, "acc") == ["metrics.json", "acc", "0.91234", "0.85432", "-0.05802"]
+
+
+def test_precision_zero_rounds_to_whole_numbers_when_asked(project: GitProject, cli: CliRunner) -> None:
+    _precise_pr(project)
+    result = cli("diff", "--precision", "0")
+    assert result.code == 0, result.err
+    assert _row(result.out, "acc") == ["metrics.json", "acc", "1.0", "1.0", "-0.0"]
+
+
+def test_table_prints_plain_columns_without_markdown_when_asked(project: GitProject, cli: CliRunner) -> None:
+    _precise_pr(project)
+    result = cli("diff", "--table")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0].split()[:2] == ["Path", "Metric"]
+    assert "|" not in result.out
+    assert "---" not in result.out
+    assert _row(result.out, "lr") == ["params.yaml", "lr", "0.1", "0.2"]
+    assert result.out == cli("diff").out, "--table is the default format"
+    assert "| metrics.json | acc" in cli("diff", "--md").out
+
+
+def test_no_params_leaves_the_params_table_out_when_params_changed(
+    project: GitProject, cli: CliRunner
+) -> None:
+    _precise_pr(project)
+    result = cli("diff", "--no-params")
+    assert result.code == 0, result.err
+    assert _row(result.out, "acc")[:2] == ["metrics.json", "acc"]
+    assert "Param" not in result.out
+    assert "lr" not in result.out
+    assert "params.yaml" in cli("diff").out, "without the flag the changed param is shown"
+    assert json.loads(cli("diff", "--json", "--no-params").out)["params"] == {}

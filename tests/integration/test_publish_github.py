@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.conftest import CliRunner
 from tests.fakeforge import FakeForge, Fault
@@ -171,3 +174,37 @@ def test_pr_run_with_an_app_token_sends_one_check_run_with_the_report_and_no_sta
     writes = [(w.method, w.path.rsplit("/", 1)[-1]) for w in fake_forge.writes() if "/git/" not in w.path]
     assert writes[-2:] == [("POST", "comments"), ("POST", "check-runs")]
     assert len(writes) <= 4, writes  # the one-time mlgate-assets branch (git/ writes) left out
+
+
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        ("schedule", {"schedule": "0 3 * * 1"}),
+        (
+            "workflow_dispatch",
+            {"inputs": {}, "ref": "refs/heads/main", "repository": {"default_branch": "main"}},
+        ),
+    ],
+)
+def test_run_on_main_gates_against_the_last_baseline_and_saves_a_new_one_when_scheduled_or_dispatched(
+    project: GitProject,
+    cli: CliRunner,
+    fake_forge: FakeForge,
+    tmp_path: Path,
+    event: str,
+    payload: dict[str, Any],
+) -> None:
+    setup_project(project, cli)  # main's first commit has its baseline (acc 0.9)
+    project.checkout("main")
+    sha = project.commit("fresh data", metrics_dot_json={"acc": 0.85})
+    env = github_env(fake_forge, tmp_path, sha, event=event, payload=payload)
+    env |= {"GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main"}
+    result = cli("run", env=env)
+    assert result.code == 1, result.err
+    assert f"baseline saved for {sha[:12]}" in result.out, "saved as a push to main saves it"
+    assert sha in project.git("notes", "--ref=refs/notes/mlgate", "list")
+    assert "regressed" in (tmp_path / "summary.md").read_text(), "compared with the last baseline"
+    statuses = fake_forge.github.repos[GITHUB_REPO].statuses
+    assert [(s["sha"], s["state"]) for s in statuses] == [(sha, "failure")]
+    assert fake_forge.github.comments(GITHUB_REPO, 5) == [], "no PR: no comment"
+    assert [r.path for r in fake_forge.log if "/pulls" in r.path] == [], "no PR looked up for the SHA"

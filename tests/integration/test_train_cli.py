@@ -91,3 +91,17 @@ def test_docker_backend_without_an_image_is_exit_2_naming_train_image(
     result = cli("train")
     assert result.code == 2
     assert "train.image: required with `backend: docker`" in result.err
+
+
+def test_the_job_token_is_masked_in_the_terminal_log_and_record_when_the_training_prints_a_copy(
+    project: GitProject, cli: CliRunner
+) -> None:
+    canary = "ghs_CANARYtrain1234567890abcdef"
+    script = "import os; print('token:', os.environ.get('HF_TOKEN'), flush=True); raise SystemExit(2)\n"
+    project.commit("m", **{".mlgate.yml": f"train: {{command: {sys.executable} t.py}}\n", "t_dot_py": script})
+    result = cli("train", env={"GITHUB_TOKEN": canary, "HF_TOKEN": canary})
+    assert result.code == 3, result.err
+    log = (project.root / ".mlgate" / "train.log").read_text()
+    assert "token: ***" in log
+    record = (project.root / ".mlgate" / "run.json").read_text()
+    assert [text for text in (result.out, result.err, log, record) if canary in text] == []

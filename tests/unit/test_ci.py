@@ -77,6 +77,27 @@ def test_workflow_run_reads_the_head_sha_of_the_triggering_run_when_its_pr_list_
     assert (ci.event, ci.head_sha, ci.number) == ("workflow_run", PR_HEAD, None)
 
 
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        ("schedule", {"schedule": "0 3 * * 1"}),  # GitHub's schedule payload has no repository
+        (
+            "workflow_dispatch",
+            {"inputs": {}, "ref": "refs/heads/main", "repository": {"default_branch": "main"}},
+        ),
+    ],
+)
+def test_scheduled_and_dispatched_runs_are_the_default_branch_head_with_no_pr_when_triggered(
+    tmp_path: Path, event: str, payload: dict[str, object]
+) -> None:
+    env = _actions(tmp_path, event, payload, GITHUB_REF="refs/heads/main", GITHUB_REF_NAME="main")
+    ci = detect(env, tmp_path)
+    assert (ci.provider, ci.forge, ci.event) == ("github-actions", "github", event)
+    assert (ci.head_sha, ci.branch, ci.number, ci.base_branch, ci.fork) == (MERGE, "main", None, None, False)
+    assert ci.is_default_branch
+    assert ci.run_url == "https://github.com/octo/demo/actions/runs/77"
+
+
 def test_mlgate_token_wins_over_github_token_when_both_are_set(tmp_path: Path) -> None:
     env = _actions(tmp_path, "push", {}, GITHUB_TOKEN="ghs_aaaa1111", MLGATE_TOKEN="ghp_bbbb2222")
     ci = detect(env, tmp_path)

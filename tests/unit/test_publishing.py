@@ -4,6 +4,7 @@ the deadline, and image links; against the dry-run forge, and the fake GitHub th
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,22 @@ def test_local_images_keeps_links_inside_the_folder_and_relink_swaps_them(tmp_pa
     assert (
         relinked == "![a](https://forge/a.png) ![b](../outside.png) ![c](https://x/y.png) ![d](missing.png)"
     )
+
+
+def test_job_summary_is_cut_under_one_mebibyte_keeping_the_verdict_when_the_report_has_100000_metrics(
+    tmp_path: Path,
+) -> None:
+    config = _config()
+    values = {f"group{i % 97:02d}.metric_{i:06d}.acc": (0.9, 0.8 if i % 3 else 0.9) for i in range(100_000)}
+    inp, gate = _gate(values, config)
+    result = publish(
+        Publication("full", tmp_path, HEAD_SHA, inp), gate, _ci(tmp_path, forge="none"), None, config,
+        Console(io.StringIO(), io.StringIO()),
+    )  # fmt: skip
+    assert result.problems == []
+    raw = (tmp_path / "summary.md").read_bytes()
+    assert 512 * 1024 < len(raw) <= 1024 * 1024, len(raw)
+    summary = raw.decode()
+    assert "### ❌ mlgate: 66666 regressions" in summary.split("\n|", 1)[0], "the verdict line is kept, first"
+    assert re.search(r"\n… and \d+ more gated metrics \(\d+ regressions\) in the full report\n", summary)
+    assert "Shortened to fit the size limit. 📄 [Full report](https://ci.example/runs/1)" in summary

@@ -1,15 +1,18 @@
-"""The HTML report in a real headless Chromium: every inlined plot decodes, and a broken one is caught."""
+"""The HTML report in a real headless Chromium: every inlined plot decodes (in a page rendered here and in
+the report.html that `mlgate report --preview` writes), and a broken one is caught."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from mlgate.model import Comparison, GateResult, Outcome, PlotImage
 from mlgate.report import ReportInput, render_html
+from tests.gitproject import GitProject
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -67,3 +70,26 @@ def test_a_broken_plot_is_caught_when_its_png_is_corrupt(tmp_path: Path) -> None
     broken.write_bytes(good.path.read_bytes()[:40])  # a truncated PNG: the browser cannot decode it
     page = write_report(tmp_path, [good, PlotImage("Broken", broken)])
     assert loaded_images(page, tmp_path) == (1, 2)
+
+
+def test_every_plot_of_the_previewed_report_loads_when_mlgate_report_wrote_it(
+    project: GitProject, tmp_path: Path
+) -> None:
+    history = "epoch,loss\n" + "".join(f"{e},{1 / (e + 1)}\n" for e in range(20))
+    config = (
+        "metrics: [metrics.json]\ngates:\n  - {metric: acc, abs: 0.01}\nplots:\n"
+        "  - {kind: curve, path: history.csv, x: epoch, y: [loss]}\n  - {kind: bars}\n"
+    )
+    project.commit("base", **{"metrics.json": {"acc": 0.8}, "history.csv": history, ".mlgate.yml": config})
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.82})
+    done = subprocess.run(
+        [sys.executable, "-m", "mlgate", "report", "--preview", "-o", "out"],
+        cwd=project.root, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    page = project.root / "out" / "report.html"
+    assert page.read_text().count("<img") == 2
+    for png in (project.root / "out").glob("*.png"):
+        png.unlink()  # the page is self-contained
+    assert loaded_images(page, tmp_path) == (2, 2)

@@ -29,6 +29,9 @@ def detect(env: Mapping[str, str]) -> CiContext:
     token, source = pick_token(env, "GITHUB_TOKEN", "GH_TOKEN")
     run_id = env.get("GITHUB_RUN_ID") or None
     head, branch, base, number, fork = _change(event, payload, env)
+    # NOTE: a `schedule` payload has no `repository`; GitHub runs a scheduled workflow "on the latest commit
+    # on the default branch" (docs: Events that trigger workflows, schedule), so its branch is the default.
+    scheduled_on = branch if event == "schedule" else None
     return CiContext(
         provider="github-actions",
         forge="github",
@@ -41,7 +44,7 @@ def detect(env: Mapping[str, str]) -> CiContext:
         branch=branch,
         base_branch=base,
         number=number,
-        default_branch=_get(payload, "repository", "default_branch"),
+        default_branch=_get(payload, "repository", "default_branch") or scheduled_on,
         run_id=run_id,
         run_attempt=env.get("GITHUB_RUN_ATTEMPT") or None,
         run_url=f"{server}/{repo}/actions/runs/{run_id}" if repo and run_id else None,

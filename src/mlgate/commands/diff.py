@@ -34,18 +34,17 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
         "--table", action="store_const", const="table", dest="format", help="plain table (default)"
     )
     parser.add_argument("--all", action="store_true", help="show unchanged metrics and params too")
-    parser.add_argument(
-        "--precision", type=int, default=None, metavar="N", help="significant digits (default 5)"
-    )
+    parser.add_argument("--precision", type=int, default=None, metavar="N", help="decimal places (default 5)")
     parser.add_argument("--no-params", action="store_true", help="metrics only")
 
 
 def run(ctx: Context) -> ExitCode:
     evaluation = evaluate_here(ctx)
-    precision = ctx.flag("precision") or 5
+    precision = 5 if ctx.flag("precision") is None else ctx.flag("precision")
     show_all = bool(ctx.flag("all"))
     if ctx.flag("format") == "json":
-        ctx.console.print(json.dumps(diff_json(evaluation, show_all), indent=2, sort_keys=False))
+        data = diff_json(evaluation, show_all, params=not ctx.flag("no_params"))
+        ctx.console.print(json.dumps(data, indent=2, sort_keys=False))
         return ExitCode.OK
     from mlgate.difftable import Format, render_diff_table, render_params_diff
 
@@ -85,8 +84,9 @@ def param_rows(evaluation: Evaluation, show_all: bool) -> list[Row]:
     return rows
 
 
-def diff_json(evaluation: Evaluation, show_all: bool) -> dict[str, Any]:
-    """DVC's `metrics diff --json` shape ({path: {metric: {old, new, diff}}}) plus the verdicts."""
+def diff_json(evaluation: Evaluation, show_all: bool, *, params: bool = True) -> dict[str, Any]:
+    """DVC's `metrics diff --json` shape ({path: {metric: {old, new, diff}}}) plus the verdicts; `params`
+    False leaves the params out (`--no-params`)."""
     metrics: dict[str, dict[str, Any]] = {}
     for result in evaluation.gate.results:
         delta = result.delta
@@ -101,9 +101,9 @@ def diff_json(evaluation: Evaluation, show_all: bool) -> dict[str, Any]:
             "verdict": result.verdict.value,
             "gated": result.gated,
         }
-    params: dict[str, dict[str, Any]] = {}
-    for source, name, old, new in param_rows(evaluation, show_all):
-        params.setdefault(source, {})[name] = {"old": old, "new": new}
+    changed: dict[str, dict[str, Any]] = {}
+    for source, name, old, new in param_rows(evaluation, show_all) if params else []:
+        changed.setdefault(source, {})[name] = {"old": old, "new": new}
     return {
         "base": {
             "sha": evaluation.base_sha,
@@ -112,7 +112,7 @@ def diff_json(evaluation: Evaluation, show_all: bool) -> dict[str, Any]:
         },
         "outcome": evaluation.gate.outcome.value,
         "metrics": metrics,
-        "params": params,
+        "params": changed,
         "regressions": [
             r.name for r in evaluation.gate.results if r.verdict is Verdict.REGRESSED and r.gated
         ],

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import webbrowser
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from mlgate.commands import Context, Subparsers, add_command, evaluate_here
@@ -42,6 +43,28 @@ def run(ctx: Context) -> ExitCode:
     ctx.console.print(f"verdict: {evaluation.gate.outcome.value}")
     ctx.console.print(f"report.md:   {bundle.markdown_path}")
     ctx.console.print(f"report.html: {bundle.html_path}")
-    if ctx.args.open:
-        webbrowser.open(bundle.html_path.as_uri())
+    if ctx.args.open and not open_in_browser(bundle.html_path.as_uri(), ctx.env):
+        ctx.console.warn(f"cannot open a browser: open {bundle.html_path.as_uri()} yourself")
     return ExitCode.OK
+
+
+def open_in_browser(url: str, env: Mapping[str, str]) -> bool:
+    """Open `url` with the first command $BROWSER names that starts (`%s` marks where the URL goes), or,
+    with no $BROWSER, the platform's default browser; False when none could be started.
+
+    NOTE: the stdlib's webbrowser reads $BROWSER from os.environ (once per process); commands get their
+    environment as a Mapping, so its choices are tried here as webbrowser would register them.
+    """
+    import webbrowser
+
+    choices = [choice for choice in env.get("BROWSER", "").split(os.pathsep) if choice.strip()]
+    if not choices:
+        return webbrowser.open(url)
+    for choice in choices:
+        try:
+            browser = webbrowser.get(choice)
+        except webbrowser.Error:
+            browser = webbrowser.GenericBrowser(choice)
+        if browser.open(url):
+            return True
+    return False

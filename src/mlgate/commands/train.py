@@ -7,9 +7,11 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from mlgate.ci import SECRET_VARIABLES
 from mlgate.commands import Context, Subparsers, add_command
 from mlgate.config import Config
 from mlgate.errors import ExitCode, UsageError
+from mlgate.masking import Masker
 from mlgate.model import RunRecord
 from mlgate.pipeline import load_effective_config
 from mlgate.training import TrainSpec, check_run, describe_failure, training_env
@@ -33,6 +35,7 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
+    ctx.console.mask = Masker(ctx.env.get(name) for name in SECRET_VARIABLES).mask  # as `run` masks them
     config = load_effective_config(ctx.cwd, ctx.flag("config"), ctx.env, train_overrides(ctx)).config
     record = train(ctx, config, ctx.cwd)
     check_run(record)

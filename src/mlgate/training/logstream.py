@@ -3,7 +3,8 @@
 Shared by the backends so a log looks the same wherever the training ran. Lines arrive either from a pipe
 (`pump`, one readline at a time) or as arbitrary chunks of bytes (`feed`, e.g. the Docker log stream), in
 which case a partial last line is held until its newline or `finish`. The progress clock prints the
-"training… N s elapsed" line at a fixed interval.
+"training… N s elapsed" line at a fixed interval. Each line passes the console's token mask before it is
+kept anywhere: the log file and the run record's tail are uploaded as artifacts and quoted in the report.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class LogStream:
         return tuple(self._tail)
 
     def line(self, text: str) -> None:
-        """One line of the training's output (no trailing newline)."""
+        """One line of the training's output (no trailing newline), its tokens masked before it is kept."""
+        text = self.console.mask(text)
         self.log.write(text + "\n")
         self.log.flush()
         self._tail.append(text)

@@ -110,6 +110,7 @@ class LogFollower:
     def _line(self, line: str) -> None:
         if self.frames.feed(line):
             return
+        line = self.console.mask(line)
         self.log.write(line + "\n")
         self.log.flush()
         self.tail.append(line)

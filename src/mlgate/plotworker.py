@@ -19,6 +19,7 @@ import contextlib
 import functools
 import os
 import pickle
+import select
 import selectors
 import signal
 import struct
@@ -154,8 +155,9 @@ def _serve(warm: Callable[[], object], jobs: int, results: int) -> None:  # prag
 
 
 class _Dispatcher:  # pragma: no cover - runs in the forked child
-    """The worker's loop: each job is drawn by a fork of the warm worker, up to `width` at once, and the
-    answers go back in submission order. A copy that dies without answering answers "bug" (drawn here)."""
+    """The worker's loop: jobs waiting together are drawn at once, one by the worker and the others by
+    forks of it (up to `width` in all), and the answers go back in submission order. A copy that dies
+    without answering answers "bug" (the parent then draws that plot itself)."""
 
     def __init__(self, jobs: int, results: int, width: int) -> None:
         self.jobs, self.results, self.width = jobs, results, width
@@ -174,19 +176,31 @@ class _Dispatcher:  # pragma: no cover - runs in the forked child
                     self._take()
                 else:
                     self._collect(key.fd)
-            while self.queue and len(self.running) < self.width:
-                self._start(*self.queue.pop(0))
+            self._dispatch()
             while self.sent in self.answers:
                 _send(self.results, self.answers.pop(self.sent))
                 self.sent += 1
 
+    def _dispatch(self) -> None:
+        """Copies draw all but the first queued job; the first is drawn here, where nothing is copied on
+        write (the fastest draw), once the copies are under way."""
+        while len(self.queue) > 1 and len(self.running) < self.width - 1:
+            self._start(*self.queue.pop(1))
+        if self.queue:
+            index, job = self.queue.pop(0)
+            self.answers[index] = _answer(*job)
+
     def _take(self) -> None:
-        try:
-            self.queue.append((self.taken, _receive(self.jobs)))
-            self.taken += 1
-        except EOFError:
-            self.open = False
-            self.selector.unregister(self.jobs)
+        """Read every job already waiting, so that they can be drawn at the same time."""
+        while self.open:
+            try:
+                self.queue.append((self.taken, _receive(self.jobs)))
+                self.taken += 1
+            except EOFError:
+                self.open = False
+                self.selector.unregister(self.jobs)
+            if not select.select([self.jobs], [], [], 0)[0]:
+                break
 
     def _start(self, index: int, job: Any) -> None:
         read, write = os.pipe()

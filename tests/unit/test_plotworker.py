@@ -78,7 +78,7 @@ def test_a_bug_surfaces_here_with_its_own_exception_when_the_child_hits_it(worke
         worker.call(buggy)
 
 
-def test_plots_are_drawn_in_parallel_copies_of_the_worker_when_several_are_in_flight(
+def test_plots_are_drawn_at_once_by_the_worker_and_a_copy_when_several_are_in_flight(
     worker: PlotWorker,
 ) -> None:
     worker.call(where_am_i)  # warm
@@ -86,8 +86,8 @@ def test_plots_are_drawn_in_parallel_copies_of_the_worker_when_several_are_in_fl
     pending = [worker.submit(nap, 0.6) for _ in range(2)]
     pids = {p.result() for p in pending}
     assert time.perf_counter() - started < 1.1  # one after the other would take 1.2 s
-    assert len(pids) == 2
-    assert worker.pid not in pids
+    assert len(pids) == 2  # the worker drew one, a copy of it the other
+    assert worker.pid in pids
     assert os.getpid() not in pids
 
 

@@ -7,18 +7,21 @@ printed only for an internal error (exit 4), which is a bug.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from mlgate import __version__
 from mlgate.commands import Context
 from mlgate.console import Console
 from mlgate.errors import ExitCode, MlgateError
-from mlgate.plotworker import PlotWorker
+
+if TYPE_CHECKING:
+    from mlgate.plotworker import PlotWorker
 
 # Each command: the module under mlgate.commands that registers it, and its one-line help. Only the module of
 # the command being run is imported, so `mlgate --help` and `mlgate diff` load nothing they do not use;
@@ -97,7 +100,10 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
-    with _plotter(argv) as plotter:
+    with contextlib.ExitStack() as stack:
+        plotter = _plotter(argv)
+        if plotter is not None:
+            stack.callback(plotter.close)
         parser = build_parser(argv)
         try:
             args = parser.parse_args(argv)
@@ -112,12 +118,14 @@ def main(
         return int(_dispatch(ctx, err))
 
 
-def _plotter(argv: Sequence[str]) -> PlotWorker:
-    """A warm plot worker for commands that draw, else one that draws in-process (nothing forked)."""
+def _plotter(argv: Sequence[str]) -> PlotWorker | None:
+    """A warm plot worker for the commands that draw; None (nothing forked or imported) for the others."""
     wants_help = any(arg in ("-h", "--help") for arg in argv)
-    if chosen_command(argv) in DRAWS_PLOTS and not wants_help:
-        return PlotWorker.start(_warm_plots)
-    return PlotWorker.inline()
+    if chosen_command(argv) not in DRAWS_PLOTS or wants_help:
+        return None
+    from mlgate.plotworker import PlotWorker
+
+    return PlotWorker.start(_warm_plots)
 
 
 def _warm_plots() -> None:

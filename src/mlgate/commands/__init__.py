@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.console import Console
 from mlgate.errors import ExitCode
-from mlgate.plotworker import PlotWorker
 
 if TYPE_CHECKING:
     from mlgate.pipeline import Evaluation
+    from mlgate.plotworker import PlotWorker
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Context:
     env: Mapping[str, str]
     cwd: Path
     console: Console
-    plotter: PlotWorker = field(default_factory=PlotWorker.inline)  # draws the plots (cli.py starts it)
+    plotter: PlotWorker | None = None  # the warm plot worker cli.py starts for the commands that draw
 
     def flag(self, name: str, default: Any = None) -> Any:
         return getattr(self.args, name, default)

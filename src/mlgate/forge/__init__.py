@@ -275,6 +275,14 @@ class ChatForge(Forge, Protocol):
     def pull_info(self, number: int) -> PullInfo: ...
 
 
+def read_image(path: Path) -> bytes:
+    """An image to upload, or a ForgeError naming the file (both forges' uploads)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ForgeError(str(path), f"cannot read the image: {exc.strerror or exc}") from None
+
+
 def truncate_description(text: str, limit: int = STATUS_DESCRIPTION_LIMIT) -> str:
     """`text` on one line and at most `limit` characters, an ellipsis marking a cut."""
     flat = " ".join(text.split())

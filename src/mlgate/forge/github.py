@@ -27,10 +27,11 @@ from mlgate.forge import (
     Reaction,
     StatusState,
     Target,
+    read_image,
     request_error,
     truncate_description,
 )
-from mlgate.forge.github_assets import GitHubAssets, asset_name, asset_url, read_image
+from mlgate.forge.github_assets import GitHubAssets, asset_name, asset_url
 from mlgate.forge.github_checks import CHECKS_HINT, check_run_fields, token_may_create_checks
 from mlgate.forge.ratelimit import RateLimitPolicy, call_with_capped_wait, parse_retry_after, seconds_until
 from mlgate.masking import Masker

@@ -7,11 +7,8 @@ repository. Called through GitHubForge, whose `_call` turns PyGithub's errors in
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-from mlgate.errors import ForgeError
 
 if TYPE_CHECKING:
     from github.Repository import Repository
@@ -87,11 +84,3 @@ def asset_url(server_url: str, repo_name: str, name: str) -> str:
     # NOTE: a `blob/…?raw=true` link is served with the viewer's own session, so the image of a private
     # repository stays private; raw.githubusercontent.com links would need a token in the URL.
     return f"{server_url}/{quote(owner)}/{quote(repo)}/blob/{ASSETS_BRANCH}/{quote(name)}?raw=true"
-
-
-def read_image(path: Path) -> bytes:
-    """The image's bytes, or a ForgeError naming the file."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ForgeError(str(path), f"cannot read the image: {exc.strerror or exc}") from None

@@ -27,6 +27,7 @@ from mlgate.forge import (
     CommentThread,
     StatusState,
     Target,
+    read_image,
     request_error,
     truncate_description,
 )
@@ -181,7 +182,7 @@ class GitLabForge:
 
         GitLab uploads are not content-addressed, so the same image is uploaded once per forge (per run).
         """
-        data = _read_image(path)
+        data = read_image(path)
         digest = hashlib.sha256(data).hexdigest()
         if digest not in self._uploaded:
             name = f"{digest[:16]}{path.suffix.lower()}"
@@ -369,10 +370,3 @@ def _describe(exc: Exception) -> str:
         return f"{type(exc).__name__}: {text.splitlines()[0][:300] if text else 'no response'}"
     message = _text(getattr(exc, "error_message", ""))
     return f"HTTP {status}: {' '.join(message.split())[:300]}"
-
-
-def _read_image(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ForgeError(str(path), f"cannot read the image: {exc.strerror or exc}") from None

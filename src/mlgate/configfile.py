@@ -120,12 +120,25 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
     for name, value in sorted(env.items()):
         if not name.startswith(ENV_PREFIX) or name in TOKEN_ENV or "__" not in name:
             continue
-        key = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+        key = _env_key(name[len(ENV_PREFIX) :])
         try:
             out[key] = yaml.safe_load(value) if value.strip() else value
         except yaml.YAMLError:
             out[key] = value
     return out
+
+
+# Mappings whose keys are data, not config keys: an environment variable's name keeps its case.
+_DATA_KEYED = ("train.env", "train.ray.resources")
+
+
+def _env_key(name: str) -> str:
+    """`TRAIN__ENV__HF_HOME` → `train.env.HF_HOME`: config keys lower-cased, data keys as written."""
+    parts = name.split("__")
+    for depth in range(len(parts), 0, -1):
+        if ".".join(parts[:depth]).lower() in _DATA_KEYED:
+            return ".".join([*(p.lower() for p in parts[:depth]), *parts[depth:]])
+    return ".".join(p.lower() for p in parts)
 
 
 def _set_path(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> None:

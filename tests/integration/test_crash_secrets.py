@@ -21,7 +21,7 @@ CANARY = "ghp_CANARYcrash1234567890abcdefXYZ"
 TRAIN = """\
 import base64, json, os, sys
 from urllib.parse import quote
-key = os.environ.get("deploy_key", "")
+key = os.environ.get("DEPLOY_KEY", "")
 print("forge token seen:", os.environ.get("GITHUB_TOKEN", "(none)"))
 print("copy:", os.environ.get("HF_TOKEN", ""), "train.env:", key, flush=True)
 print("clone url: https://x:" + quote(key, safe="") + "@example.invalid/r.git")

@@ -146,6 +146,14 @@ def test_env_overrides_file_and_flags_override_env(tmp_path: Path) -> None:
     assert flagged.config.baseline.branch == "main"
 
 
+def test_env_variable_names_keep_their_case_when_set_through_mlgate_train_env(tmp_path: Path) -> None:
+    path = write(tmp_path, "train:\n  env: {SEED: '0'}\n")
+    env = {"MLGATE_TRAIN__ENV__HF_HOME": "/cache/hf", "MLGATE_TRAIN__RAY__RESOURCES__GPU_A100": "1"}
+    config = load_config(path, env).config
+    assert config.train.env == {"SEED": "0", "HF_HOME": "/cache/hf"}
+    assert config.train.ray.resources == {"GPU_A100": 1.0}
+
+
 def test_yaml_11_booleans_stay_strings_when_written_as_on_or_yes(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "train:\n  env: {FLAG: on, OTHER: yes}\n")).config
     assert config.train.env == {"FLAG": "on", "OTHER": "yes"}

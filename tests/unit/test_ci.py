@@ -190,3 +190,18 @@ def test_the_action_lists_exactly_its_inputs_in_mlgate_action_inputs() -> None:
     action = yaml.safe_load((Path(__file__).parents[2] / "action.yml").read_text())
     listed = action["runs"]["env"]["MLGATE_ACTION_INPUTS"].split()
     assert listed == list(action["inputs"])
+
+
+def test_credential_named_variables_are_masked_too_when_the_job_has_them(tmp_path: Path) -> None:
+    env = {
+        "GITHUB_TOKEN": "ghs_forge_token_123", "HF_TOKEN": "hf_abcdefghijkl",
+        "WANDB_API_KEY": "0123456789abcdef", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG",
+        "DOCKER_PASSWORD": "hunter2hunter2",
+        "SEED_TOKENIZER": "bpe-32k-vocab", "MY_TOKEN": "on", "PATH": "/usr/bin:/bin",
+    }  # fmt: skip
+    secrets = set(detect(env, tmp_path).secrets)
+    assert {"ghs_forge_token_123", "hf_abcdefghijkl", "0123456789abcdef", "wJalrXUtnFEMI/K7MDENG"} <= secrets
+    assert "hunter2hunter2" in secrets
+    assert "bpe-32k-vocab" not in secrets  # TOKENIZER is not TOKEN
+    assert "on" not in secrets
+    assert "/usr/bin:/bin" not in secrets

@@ -15,6 +15,7 @@ appears in a CiContext's repr; `secrets` lists every token-like value of the env
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +23,19 @@ from typing import Literal
 
 ForgeName = Literal["github", "gitlab", "none"]
 SECRET_VARIABLES = ("MLGATE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN", "GH_TOKEN")
+# NOTE: a training's log tail is posted through the API, where the runner's own secret masking does not reach
+# (it masks the job log only), so any variable named like a credential is masked too: HF_TOKEN, WANDB_API_KEY,
+# AWS_SECRET_ACCESS_KEY, DOCKER_PASSWORD ... Values under 8 characters are left alone (flags, not keys).
+_SECRET_NAME = re.compile(
+    r"(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?)(?:$|_)"
+)
+_MIN_SECRET_VALUE = 8
+
+
+def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The values to mask: the forge tokens, and every variable whose name says it holds a credential."""
+    named = (v for k, v in env.items() if _SECRET_NAME.search(k.upper()) and len(v) >= _MIN_SECRET_VALUE)
+    return tuple(dict.fromkeys([*(env[n] for n in SECRET_VARIABLES if env.get(n)), *named]))
 
 
 @dataclass(frozen=True)
@@ -83,8 +97,7 @@ def detect(env: Mapping[str, str], cwd: Path, *, forge: str | None = None) -> Ci
         ctx = jenkins.detect(env, forge)
     else:
         ctx = local.detect(env, cwd, forge)
-    secrets = tuple(env[name] for name in SECRET_VARIABLES if env.get(name))
-    ctx = replace(ctx, secrets=secrets, bot_login=env.get("MLGATE_BOT_LOGIN") or None)
+    ctx = replace(ctx, secrets=secret_values(env), bot_login=env.get("MLGATE_BOT_LOGIN") or None)
     if forge is not None and forge != ctx.forge:
         ctx = replace(ctx, forge=forge_name(forge))
     return ctx

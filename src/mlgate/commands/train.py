@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from mlgate.ci import SECRET_VARIABLES
+from mlgate.ci import secret_values
 from mlgate.commands import Context, Subparsers, add_command
 from mlgate.config import Config
 from mlgate.errors import ExitCode, UsageError
@@ -35,7 +35,7 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
-    ctx.console.mask = Masker(ctx.env.get(name) for name in SECRET_VARIABLES).mask  # as `run` masks them
+    ctx.console.mask = Masker(secret_values(ctx.env)).mask  # as `run` masks them
     config = load_effective_config(ctx.cwd, ctx.flag("config"), ctx.env, train_overrides(ctx)).config
     record = train(ctx, config, ctx.cwd)
     check_run(record)

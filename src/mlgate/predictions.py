@@ -17,8 +17,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from mlgate.documents import parse_json
 from mlgate.errors import MetricsError
-from mlgate.metrics import csv_rows, decode_text, load_bytes, load_text, parse_json, render
+from mlgate.metrics import csv_rows, decode_text, load_bytes, load_text, render
 from mlgate.model import Predictions
 from mlgate.parquet import is_parquet, read_parquet
 from mlgate.tree import FileTree

@@ -21,7 +21,6 @@ from mlgate.yamlfile import Path_, format_path, load_yaml
 CONFIG_NAMES = (".mlgate.yml", ".mlgate.yaml")
 ENV_PREFIX = "MLGATE_"
 # NOTE: tokens are read by ci/ from these variables and are never part of the config.
-TOKEN_ENV = ("MLGATE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN")
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for name, value in sorted(env.items()):
-        if not name.startswith(ENV_PREFIX) or name in TOKEN_ENV or "__" not in name:
+        if not name.startswith(ENV_PREFIX) or "__" not in name:  # MLGATE_TOKEN and MLGATE_ARGS have none
             continue
         key = _env_key(name[len(ENV_PREFIX) :])
         try:

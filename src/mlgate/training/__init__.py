@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from mlgate.ci import SECRET_VARIABLES
 from mlgate.console import Console
 from mlgate.errors import TrainingError
 from mlgate.model import RunRecord
@@ -20,9 +21,8 @@ from mlgate.model import RunRecord
 # (a PR can change train.py). The runner's own job secrets that the user passes in train.env still do.
 # INPUT_TOKEN: a container action's runner also passes every input as INPUT_<NAME>, the `token` input too.
 FORGE_TOKENS = frozenset(
-    {"MLGATE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "GH_TOKEN", "CI_JOB_TOKEN", "ACTIONS_RUNTIME_TOKEN",
-     "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "INPUT_TOKEN"}
-)  # fmt: skip
+    {*SECRET_VARIABLES, "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "INPUT_TOKEN"}
+)  # the runner's own tokens too, and the action's `token` input as the runner passes it
 
 
 def training_env(env: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:

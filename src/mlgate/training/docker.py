@@ -33,7 +33,15 @@ from mlgate.console import Console
 from mlgate.errors import ConfigError, TrainingError
 from mlgate.model import GpuTelemetry, RunRecord
 from mlgate.training import TrainSpec, dockercopy, raypack
-from mlgate.training.dockerhost import Daemon, Transfer, find_daemon, first_line, mount_source, transfer_mode
+from mlgate.training.dockerhost import (
+    Daemon,
+    Transfer,
+    find_daemon,
+    first_line,
+    is_container,
+    mount_source,
+    transfer_mode,
+)
 from mlgate.training.dockerlog import LogFollower
 from mlgate.training.logstream import LogStream, ProgressClock
 from mlgate.training.telemetry import GpuSampler, runner_info
@@ -106,7 +114,7 @@ def _unreachable(daemon: Daemon, exc: BaseException) -> TrainingError:
     if daemon.remote:
         return TrainingError(where, f"cannot reach the Docker daemon: {first_line(exc)}", hint=REMOTE_HINT)
     if daemon.url is None and not SOCKET.exists():
-        hint = SOCKET_HINT if Path("/.dockerenv").exists() else DAEMON_HINT
+        hint = SOCKET_HINT if is_container() else DAEMON_HINT
         return TrainingError(where, f"no Docker socket at {SOCKET}: is Docker running here?", hint=hint)
     return TrainingError(where, f"cannot reach the Docker daemon: {first_line(exc)}", hint=DAEMON_HINT)
 

@@ -133,8 +133,11 @@ def host_path(path: str, mounts: Sequence[Mapping[str, Any]]) -> str | None:
 
 def in_container(root: Path = Path("/")) -> bool:
     """This process runs in a container and can reach the daemon through a mounted socket."""
-    if not (root / "var/run/docker.sock").exists():
-        return False
+    return (root / "var/run/docker.sock").exists() and is_container(root)
+
+
+def is_container(root: Path = Path("/")) -> bool:
+    """This process runs in a container (Docker's marker file, or a container cgroup of PID 1)."""
     if (root / ".dockerenv").exists():
         return True
     try:

@@ -27,6 +27,7 @@ from tests.fakeforge.drive import GITHUB_REPO, make_github_forge
 from mlgate.ci import CiContext
 from mlgate.comparison import compare
 from mlgate.config import Config
+from mlgate.configschema import validate
 from mlgate.console import Console
 from mlgate.gate import evaluate
 from mlgate.model import BaselineRef, Metric, MetricSet, PlotImage
@@ -38,7 +39,7 @@ WALL_BUDGET_S = 0.5
 
 
 def _report(folder: Path, salt: int) -> tuple[Publication, ReportInput]:
-    config = Config.model_validate({"gates": [{"metric": "acc", "abs": 0.01}]})
+    config = validate({"gates": [{"metric": "acc", "abs": 0.01}]})
     head = MetricSet({"acc": Metric("acc", 0.85, "m.json"), "loss": Metric("loss", 0.3, "m.json")})
     base = MetricSet({"acc": Metric("acc", 0.9, "m.json"), "loss": Metric("loss", 0.2, "m.json")})
     comparison = compare(head, base, baseline=BaselineRef("git-notes", "c" * 40), head_sha="ab" * 20)

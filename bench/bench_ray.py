@@ -25,6 +25,7 @@ import httpx
 from tests.ray_cluster import running_cluster
 
 from mlgate.config import TrainConfig
+from mlgate.configschema import validate_section
 from mlgate.console import Console
 from mlgate.model import RunRecord
 from mlgate.training import TrainSpec
@@ -35,7 +36,7 @@ JOB = "python -c \"import json, time; time.sleep(1); json.dump({'acc': 0.9}, ope
 
 
 def run_once(url: str, root: Path) -> tuple[RunRecord, float, str]:
-    train = TrainConfig.model_validate({"command": JOB, "backend": "ray", "ray": {"address": url}})
+    train = validate_section(TrainConfig, {"command": JOB, "backend": "ray", "ray": {"address": url}})
     backend = RayBackend.from_config(train, {})
     err = io.StringIO()
     spec = TrainSpec(JOB, root, {}, 60.0, root / ".mlgate" / "train.log")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,14 @@ class CliResult:
 
 
 CliRunner = Callable[..., CliResult]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _config_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """mlgate processes the tests start keep their validated configs in a temp dir, not in ~/.cache."""
+    os.environ["MLGATE_CACHE_DIR"] = str(tmp_path_factory.mktemp("mlgate-cache"))
+    yield
+    os.environ.pop("MLGATE_CACHE_DIR", None)
 
 
 @pytest.fixture

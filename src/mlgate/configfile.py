@@ -2,7 +2,8 @@
 
 `load_config` layers file < MLGATE_SECTION__KEY env < flags into a `Config` (config.py) and says where each
 overridden key came from. With `ci/`, the only module that reads the environment; it is handed a Mapping,
-never `os.environ` itself. A validation error names the file, the line and the key path.
+never `os.environ` itself. A validation error names the file, the line and the key path. Bytes validated
+before come from configcache.py, and a config with nothing set is `Config()`: neither imports pydantic.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from mlgate import configcache
 from mlgate.config import Config
 from mlgate.errors import ConfigError
 from mlgate.yamlfile import Path_, format_path, load_yaml
@@ -46,12 +46,13 @@ def load_config(
 
     `overrides` maps dotted key paths (`train.command`) to values; flags win over the environment.
     """
-    source = str(path) if path is not None else "(defaults)"
-    data: dict[str, Any] = {}
-    lines: dict[Path_, int] = {}
-    if path is not None:
-        data, lines = _read(path)
-    return _validated(data, lines, source, path, env, overrides)
+    if path is None:
+        return _loaded(None, "(defaults)", None, env, overrides)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
+    return _loaded(raw, str(path), path, env, overrides)
 
 
 def load_config_bytes(
@@ -62,8 +63,28 @@ def load_config_bytes(
 ) -> LoadedConfig:
     """A config file's content read elsewhere (the base branch's, from git or the forge API); errors name
     `source` (`main:.mlgate.yml`)."""
-    data, lines = _parse(raw, source)
-    return _validated(data, lines, source, None, env, overrides)
+    return _loaded(raw, source, None, env, overrides)
+
+
+def _loaded(
+    raw: bytes | None,
+    source: str,
+    path: Path | None,
+    env: Mapping[str, str] | None,
+    overrides: Mapping[str, Any] | None,
+) -> LoadedConfig:
+    """The validated config of `raw` (None: no file), from the cache when it has validated these bytes."""
+    env = env or {}
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    directory = configcache.cache_dir(env)
+    key = configcache.entry_key(raw, source, env, given)
+    cached = configcache.load(directory, key)
+    if cached is not None:
+        return cached
+    data, lines = _parse(raw, source) if raw is not None else ({}, {})
+    loaded = _validated(data, lines, source, path, env, given)
+    configcache.save(directory, key, loaded)
+    return loaded
 
 
 def _validated(
@@ -71,31 +92,26 @@ def _validated(
     lines: dict[Path_, int],
     source: str,
     path: Path | None,
-    env: Mapping[str, str] | None,
-    overrides: Mapping[str, Any] | None,
+    env: Mapping[str, str],
+    overrides: Mapping[str, Any],
 ) -> LoadedConfig:
     sources = dict.fromkeys(data, source)
-    for key, value in _env_overrides(env or {}).items():
+    for key, value in _env_overrides(env).items():
         origin = f"env {ENV_PREFIX}{key.upper().replace('.', '__')}"
         _set_path(data, key, value, source=origin)
         sources[key] = origin
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            _set_path(data, key, value, source="flag")
-            sources[key] = "flag"
+    for key, value in overrides.items():
+        _set_path(data, key, value, source="flag")
+        sources[key] = "flag"
+    if not data:  # NOTE: the defaults are valid; pydantic is not needed to know it
+        return LoadedConfig(config=Config(), path=path, sources=sources)
+    from mlgate.configschema import Invalid, validate
+
     try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise _config_error(exc, source, lines) from None
+        config = validate(data)
+    except Invalid as exc:
+        raise _config_error(exc.errors, source, lines) from None
     return LoadedConfig(config=config, path=path, sources=sources)
-
-
-def _read(path: Path) -> tuple[dict[str, Any], dict[Path_, int]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror}") from None
-    return _parse(raw, str(path))
 
 
 def _parse(raw: bytes, source: str) -> tuple[dict[str, Any], dict[Path_, int]]:
@@ -154,18 +170,18 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> 
 _BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")  # STYLE: say what came
 
 
-def _config_error(exc: ValidationError, source: str, lines: dict[Path_, int]) -> ConfigError:
-    first = exc.errors()[0]
+def _config_error(errors: list[dict[str, Any]], source: str, lines: dict[Path_, int]) -> ConfigError:
+    first = errors[0]
     loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
     key = format_path(loc) or "(top level)"
     line = _nearest_line(loc, lines)
     where = f"{source}:{line}" if line else source
     message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
+    if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         message = "unknown key"
     elif first["type"] == "literal_error" or first["type"] in _BOUND_ERRORS:
         message = f"{message}, got {first.get('input')!r}"
-    extra = len(exc.errors()) - 1
+    extra = len(errors) - 1
     more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
     return ConfigError(where, f"{key}: {message}{more}", hint="`mlgate schema` prints every key and type")
 

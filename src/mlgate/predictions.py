@@ -57,8 +57,8 @@ def load_predictions(tree: FileTree, cfg: PredictionsConfig) -> Predictions:
 def _wanted(cfg: PredictionsConfig) -> Wanted:
     columns = cfg.columns
     wanted = {"y_true": (columns.y_true, True), "y_pred": (columns.y_pred, True)}
-    if columns.id:  # the default `id` column is optional; one named in the config is required
-        wanted["id"] = (columns.id, "id" in columns.model_fields_set)
+    # NOTE: an id column named in the config is required; without one, a column `id` is used if present
+    wanted["id"] = (columns.id, True) if columns.id else ("id", False)
     if columns.score:
         wanted["score"] = (columns.score, True)
     return wanted

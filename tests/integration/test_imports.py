@@ -62,3 +62,17 @@ def test_top_level_help_loads_no_command_module(project: GitProject) -> None:
     code, modules = loaded(str(project.root), "--help")
     assert code == 0
     assert not modules & {"pydantic", "yaml"}, "`mlgate --help` should not build the config models"
+
+
+def test_diff_imports_no_pydantic_with_no_config_or_once_the_config_is_validated(project: GitProject) -> None:
+    project.commit("base", **{"metrics.json": {"acc": 0.9}})
+    project.write("metrics.json", {"acc": 0.8})
+    _, modules = loaded(str(project.root), "diff", "--md")
+    assert "pydantic" not in modules, "no .mlgate.yml: the defaults need no validation"
+    project.commit("config", **{".mlgate_dot_yml": "gates:\n  - {metric: acc, abs: 0.01}\n"})
+    project.write("metrics.json", {"acc": 0.7})
+    first_code, first = loaded(str(project.root), "diff", "--md")
+    again_code, again = loaded(str(project.root), "diff", "--md")
+    assert (first_code, again_code) == (0, 0)
+    assert "pydantic" in first, "the first read validates"
+    assert "pydantic" not in again, "the second read comes from the cache"

@@ -12,7 +12,7 @@ import pytest
 from mlgate.ci import CiContext
 from mlgate.commitcheck import budget_summary
 from mlgate.comparison import compare
-from mlgate.config import Config
+from mlgate.configschema import validate
 from mlgate.console import Console
 from mlgate.forge.github_checks import token_may_create_checks
 from mlgate.gate import evaluate
@@ -30,7 +30,7 @@ RUN_URL = "https://ci.example/runs/1"
 def _publish(
     fake: FakeForge, tmp_path: Path, values: dict[str, tuple[float, float]], token: str = APP, **config: Any
 ) -> tuple[PublishResult, str]:
-    cfg = Config.model_validate({"gates": [{"metric": "*acc*", "abs": 0.01}], **config})
+    cfg = validate({"gates": [{"metric": "*acc*", "abs": 0.01}], **config})
     head = MetricSet({n: Metric(n, h, "metrics.json") for n, (_, h) in values.items()})
     base = MetricSet({n: Metric(n, b, "metrics.json") for n, (b, _) in values.items()})
     comparison = compare(head, base, baseline=BaselineRef("git-notes", "c" * 40), head_sha=HEAD_SHA)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.config import Config, json_schema, parse_duration
+from mlgate.config import Config, parse_duration
 from mlgate.configfile import load_config
+from mlgate.configschema import json_schema
 from mlgate.errors import ConfigError, ExitCode
 from mlgate.model import Direction, Severity
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mlgate import seeds, stats
-from mlgate.config import Config
+from mlgate.configschema import validate
 from mlgate.confirm import Confirmation
 
 ROWS = 3000
@@ -68,10 +68,8 @@ def test_pooled_interval_refuses_when_the_metric_or_the_runs_cannot_pool(
 
 
 def test_confirm_config_halves_the_error_budget_of_each_look_when_it_is_set() -> None:
-    plain = Config.model_validate({"predictions": {"path": "p.csv"}})
-    confirmed = Config.model_validate(
-        {"predictions": {"path": "p.csv", "confirm": {"runs": 3, "timeout": "5m"}}}
-    )
+    plain = validate({"predictions": {"path": "p.csv"}})
+    confirmed = validate({"predictions": {"path": "p.csv", "confirm": {"runs": 3, "timeout": "5m"}}})
     assert plain.predictions is not None
     assert confirmed.predictions is not None
     assert confirmed.predictions.confirm is not None
@@ -82,7 +80,7 @@ def test_confirm_config_halves_the_error_budget_of_each_look_when_it_is_set() ->
         300.0,
     )
     with pytest.raises(ValueError, match="less than or equal to 10"):
-        Config.model_validate({"predictions": {"path": "p.csv", "confirm": {"runs": 11}}})
+        validate({"predictions": {"path": "p.csv", "confirm": {"runs": 11}}})
 
 
 def test_summary_says_what_ran_and_what_changed_when_a_confirmation_pooled_runs() -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlgate.config import Config
+from mlgate.configschema import validate
 from mlgate.training.outputs import output_paths
 
 
 def test_metrics_predictions_and_plot_data_are_outputs_when_configured(tmp_path: Path) -> None:
-    config = Config.model_validate({
+    config = validate({
         "metrics": ["metrics.json", "eval/*.yaml", "../outside.json"],
         "params": ["params.yaml"],
         "predictions": {"path": "eval/predictions.csv"},

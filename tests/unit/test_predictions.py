@@ -13,6 +13,7 @@ import pytest
 
 from mlgate import metrics
 from mlgate.config import PredictionsConfig
+from mlgate.configschema import validate_section
 from mlgate.errors import ExitCode, MetricsError
 from mlgate.model import Predictions
 from mlgate.predictions import MAX_PREDICTIONS_BYTES, load_history, load_predictions
@@ -23,7 +24,7 @@ COLUMNS = {"id": "id", "y_true": "label", "y_pred": "pred"}
 
 
 def config(path: str, task: str = "classification", **columns: str | None) -> PredictionsConfig:
-    return PredictionsConfig.model_validate({"path": path, "task": task, "columns": columns or COLUMNS})
+    return validate_section(PredictionsConfig, {"path": path, "task": task, "columns": columns or COLUMNS})
 
 
 def write(root: Path, path: str, content: str | bytes) -> WorkTree:

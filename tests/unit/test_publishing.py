@@ -13,6 +13,7 @@ from mlgate.ci import CiContext
 from mlgate.commitcheck import status_text
 from mlgate.comparison import compare
 from mlgate.config import Config
+from mlgate.configschema import validate
 from mlgate.console import Console
 from mlgate.forge.dryrun import DryRunForge
 from mlgate.gate import evaluate
@@ -34,7 +35,7 @@ def _gate(values: dict[str, tuple[float, float]], config: Config) -> tuple[Repor
 
 
 def _config(**sections: Any) -> Config:
-    return Config.model_validate({"gates": [{"metric": "*acc*", "abs": 0.01}], **sections})
+    return validate({"gates": [{"metric": "*acc*", "abs": 0.01}], **sections})
 
 
 def _ci(tmp_path: Path, **fields: Any) -> CiContext:

@@ -24,10 +24,11 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 def run_config(ctx: Context) -> ExitCode:
     import yaml
 
+    from mlgate.configschema import dump
     from mlgate.pipeline import load_effective_config
 
     loaded = load_effective_config(ctx.cwd, ctx.flag("config"), ctx.env)
-    data = mask_secrets(loaded.config.model_dump(mode="json"))
+    data = mask_secrets(dump(loaded.config))
     if ctx.flag("json"):
         ctx.console.print(json.dumps(data, indent=2))
         return ExitCode.OK
@@ -50,7 +51,7 @@ def mask_secrets(data: Any, key: str = "") -> Any:
 
 
 def run_schema(ctx: Context) -> ExitCode:
-    from mlgate.config import json_schema
+    from mlgate.configschema import json_schema
 
     ctx.console.print(json.dumps(json_schema(), indent=2))
     return ExitCode.OK

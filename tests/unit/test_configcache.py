@@ -1,0 +1,139 @@
+"""configcache: a config validated once is read back without pydantic, while nothing it saw has changed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from mlgate import configcache
+from mlgate.config import Config, ReportConfig
+from mlgate.configfile import LoadedConfig, load_config, load_config_bytes
+from mlgate.errors import ConfigError
+
+CONFIG = "gates:\n  - {metric: acc, abs: 0.01}\nreport: {precision: 3}\n"
+
+
+def write(tmp_path: Path, text: str = CONFIG) -> Path:
+    path = tmp_path / ".mlgate.yml"
+    path.write_text(text)
+    return path
+
+
+def entries(cache: Path) -> list[Path]:
+    return sorted((cache / "config").glob("*.pickle"))
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"MLGATE_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def test_a_validated_config_is_kept_and_read_back_equal(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path)
+    first = load_config(path, env)
+    assert len(entries(tmp_path / "cache")) == 1
+    again = load_config(path, env)
+    assert again == first
+    assert again.config.report.precision == 3
+    assert again.config.rules[0].abs == 0.01
+
+
+def test_an_entry_is_what_is_read_while_the_bytes_are_the_same(tmp_path: Path, env: dict[str, str]) -> None:
+    """Proof that the second read comes from the cache: an entry planted under the key is what comes back."""
+    path = write(tmp_path)
+    load_config(path, env)
+    (entry,) = entries(tmp_path / "cache")
+    planted = LoadedConfig(replace(Config(), report=ReportConfig(title="from the cache")), path, {})
+    configcache.save(tmp_path / "cache" / "config", entry.stem, planted)
+    assert load_config(path, env).config.report.title == "from the cache"
+
+
+def test_changed_bytes_are_validated_again_and_a_bad_edit_is_an_error(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    path = write(tmp_path)
+    load_config(path, env)
+    path.write_text(CONFIG.replace("0.01", "-0.01"))
+    with pytest.raises(ConfigError, match=r"gates\[0\]\.abs"):
+        load_config(path, env)
+    assert len(entries(tmp_path / "cache")) == 1, "an invalid config is never kept"
+
+
+def test_environment_overrides_and_flags_are_part_of_the_key(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path)
+    plain = load_config(path, env)
+    by_env = load_config(path, {**env, "MLGATE_REPORT__PRECISION": "6"})
+    by_flag = load_config(path, env, {"report.precision": 8})
+    assert [c.config.report.precision for c in (plain, by_env, by_flag)] == [3, 6, 8]
+    assert by_env.sources["report.precision"] == "env MLGATE_REPORT__PRECISION"
+    assert load_config(path, env, {"report.precision": 8}).sources["report.precision"] == "flag"
+    assert len(entries(tmp_path / "cache")) == 3
+
+
+def test_the_source_name_is_part_of_the_key(tmp_path: Path, env: dict[str, str]) -> None:
+    one = load_config_bytes(CONFIG.encode(), "main:.mlgate.yml", env)
+    other = load_config_bytes(CONFIG.encode(), "release:.mlgate.yml", env)
+    assert one.config == other.config
+    assert one.sources["gates"] == "main:.mlgate.yml"
+    assert other.sources["gates"] == "release:.mlgate.yml"
+
+
+def test_a_damaged_entry_is_validated_again_and_replaced(tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path)
+    expected = load_config(path, env)
+    (entry,) = entries(tmp_path / "cache")
+    entry.write_bytes(b"\x80\x05not a pickle")
+    assert load_config(path, env) == expected
+    assert load_config(path, env) == expected
+    assert entry.read_bytes().startswith(b"\x80")
+
+
+def test_a_directory_others_may_write_is_neither_read_nor_written(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    path = write(tmp_path)
+    load_config(path, env)
+    (entry,) = entries(tmp_path / "cache")
+    planted = LoadedConfig(replace(Config(), report=ReportConfig(title="planted")), path, {})
+    configcache.save(tmp_path / "cache" / "config", entry.stem, planted)
+    os.chmod(tmp_path / "cache" / "config", 0o777)
+    assert load_config(path, env).config.report.title == "Model report"
+    path.write_text(CONFIG + "comment: {when: never}\n")
+    load_config(path, env)
+    assert len(entries(tmp_path / "cache")) == 1
+
+
+def test_no_cache_when_turned_off_or_unwritable_and_loading_still_works(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    off = {"MLGATE_CACHE_DIR": str(tmp_path / "cache"), "MLGATE_NO_CACHE": "1"}
+    assert load_config(path, off).config.report.precision == 3
+    assert not (tmp_path / "cache").exists()
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache directory would go")
+    assert load_config(path, {"MLGATE_CACHE_DIR": str(blocked)}).config.report.precision == 3
+    assert load_config(path, {}).config.report.precision == 3, "no home in the environment: no cache"
+
+
+def test_the_cache_keeps_only_the_newest_entries(
+    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(configcache, "MAX_ENTRIES", 3)
+    path = write(tmp_path)
+    for precision in range(1, 7):
+        load_config(path, env, {"report.precision": precision})
+    assert len(entries(tmp_path / "cache")) == 3
+
+
+def test_the_cache_directory_follows_the_environment(tmp_path: Path) -> None:
+    assert configcache.cache_dir({"MLGATE_CACHE_DIR": "/c"}) == Path("/c/config")
+    assert configcache.cache_dir({"XDG_CACHE_HOME": "/x", "HOME": "/h"}) == Path("/x/mlgate/config")
+    assert configcache.cache_dir({"HOME": "/h"}) == Path("/h/.cache/mlgate/config")
+    assert configcache.cache_dir({}) is None
+
+
+def test_an_empty_config_needs_no_validation(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, ""), {}).config == Config()
+    assert load_config(None, {}).config == Config()

@@ -1,12 +1,14 @@
 """Validated configs kept between commands, so that reading the same `.mlgate.yml` again skips pydantic.
 
-pydantic's import and schema building cost more than all the rest of `mlgate diff` (DESIGN §11). An entry is
-keyed by a hash of everything validation sees: the config's bytes and source name, the MLGATE_SECTION__KEY
-variables, the flag overrides, and the code that validates (mlgate's version and the stat of the config
-modules). It is a pickle of the `LoadedConfig` under `$MLGATE_CACHE_DIR/config`, else
-`$XDG_CACHE_HOME/mlgate/config` or `~/.cache/mlgate/config`, read only from a directory that the user owns and
-nobody else may write; `MLGATE_NO_CACHE=1` turns it off. A missing, unreadable or
-stale entry means validating again; a cache that cannot be written is left alone: it only ever saves time.
+pydantic's import and schema building cost more than all the rest of `mlgate diff` (DESIGN §11). Only a
+config read as it is, with no MLGATE_SECTION__KEY variable and no flag on top, is kept: an entry holds
+nothing that is not already in the file (a secret given as MLGATE_TRAIN__ENV__API_KEY never reaches the
+disk). An entry is keyed by a hash of the config's bytes, its source name, and the code that validates
+(mlgate's version and the stat of the config modules). It is a pickle of the `LoadedConfig` under
+`$MLGATE_CACHE_DIR/config`, else `$XDG_CACHE_HOME/mlgate/config` or `~/.cache/mlgate/config`, read only from
+a directory that the user owns and nobody else may write; `MLGATE_NO_CACHE=1` turns it off. A missing,
+unreadable or stale entry means validating again; a cache that cannot be written is left alone: it only
+ever saves time.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pickle
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import mlgate
 
@@ -38,16 +40,14 @@ def cache_dir(env: Mapping[str, str]) -> Path | None:
     return Path(base) / "mlgate" / "config" if base else None
 
 
-def entry_key(raw: bytes | None, source: str, env: Mapping[str, str], overrides: Mapping[str, Any]) -> str:
-    """A hash of the config's bytes, its name, the overrides and the validating code."""
+def entry_key(raw: bytes, source: str) -> str:
+    """A hash of the config's bytes, its name and the validating code."""
     digest = hashlib.sha256(mlgate.__version__.encode())
     here = Path(__file__).parent
     for name in _CODE:
         info = (here / name).stat()
         digest.update(f"{name}:{info.st_size}:{info.st_mtime_ns}".encode())
-    digest.update(b"\0" + source.encode() + b"\0" + (raw if raw is not None else b"\0none\0"))
-    variables = sorted((k, v) for k, v in env.items() if k.startswith("MLGATE_") and "__" in k)
-    digest.update(repr((variables, sorted((k, repr(v)) for k, v in overrides.items()))).encode())
+    digest.update(b"\0" + source.encode() + b"\0" + raw)
     return digest.hexdigest()
 
 

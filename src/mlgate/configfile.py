@@ -73,11 +73,13 @@ def _loaded(
     env: Mapping[str, str] | None,
     overrides: Mapping[str, Any] | None,
 ) -> LoadedConfig:
-    """The validated config of `raw` (None: no file), from the cache when it has validated these bytes."""
+    """The validated config of `raw` (None: no file); from the cache when it has validated these bytes and
+    nothing overrides them."""
     env = env or {}
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
-    directory = configcache.cache_dir(env)
-    key = configcache.entry_key(raw, source, env, given)
+    plain = raw is not None and not given and not any(_is_override(name) for name in env)
+    directory = configcache.cache_dir(env) if plain else None
+    key = configcache.entry_key(raw, source) if raw is not None and directory is not None else ""
     cached = configcache.load(directory, key)
     if cached is not None:
         return cached
@@ -85,6 +87,10 @@ def _loaded(
     loaded = _validated(data, lines, source, path, env, given)
     configcache.save(directory, key, loaded)
     return loaded
+
+
+def _is_override(name: str) -> bool:
+    return name.startswith(ENV_PREFIX) and "__" in name  # NOTE: MLGATE_TOKEN and MLGATE_ARGS have none
 
 
 def _validated(
@@ -133,7 +139,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for name, value in sorted(env.items()):
-        if not name.startswith(ENV_PREFIX) or "__" not in name:  # MLGATE_TOKEN and MLGATE_ARGS have none
+        if not _is_override(name):
             continue
         key = _env_key(name[len(ENV_PREFIX) :])
         try:

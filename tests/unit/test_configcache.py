@@ -62,15 +62,19 @@ def test_changed_bytes_are_validated_again_and_a_bad_edit_is_an_error(
     assert len(entries(tmp_path / "cache")) == 1, "an invalid config is never kept"
 
 
-def test_environment_overrides_and_flags_are_part_of_the_key(tmp_path: Path, env: dict[str, str]) -> None:
+def test_a_config_with_environment_or_flag_overrides_is_never_kept(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """An entry holds only what the file holds: a secret given in the environment never reaches the disk."""
     path = write(tmp_path)
-    plain = load_config(path, env)
-    by_env = load_config(path, {**env, "MLGATE_REPORT__PRECISION": "6"})
+    by_env = load_config(path, {**env, "MLGATE_TRAIN__ENV__API_KEY": "s3cret-value"})
     by_flag = load_config(path, env, {"report.precision": 8})
-    assert [c.config.report.precision for c in (plain, by_env, by_flag)] == [3, 6, 8]
-    assert by_env.sources["report.precision"] == "env MLGATE_REPORT__PRECISION"
-    assert load_config(path, env, {"report.precision": 8}).sources["report.precision"] == "flag"
-    assert len(entries(tmp_path / "cache")) == 3
+    assert by_env.config.train.env == {"API_KEY": "s3cret-value"}
+    assert by_env.sources["train.env.API_KEY"] == "env MLGATE_TRAIN__ENV__API_KEY"
+    assert (by_flag.config.report.precision, by_flag.sources["report.precision"]) == (8, "flag")
+    assert not (tmp_path / "cache").exists()
+    assert load_config(path, env).config.report.precision == 3
+    assert len(entries(tmp_path / "cache")) == 1
 
 
 def test_the_source_name_is_part_of_the_key(tmp_path: Path, env: dict[str, str]) -> None:
@@ -123,7 +127,8 @@ def test_the_cache_keeps_only_the_newest_entries(
     monkeypatch.setattr(configcache, "MAX_ENTRIES", 3)
     path = write(tmp_path)
     for precision in range(1, 7):
-        load_config(path, env, {"report.precision": precision})
+        path.write_text(CONFIG.replace("precision: 3", f"precision: {precision}"))
+        load_config(path, env)
     assert len(entries(tmp_path / "cache")) == 3
 
 

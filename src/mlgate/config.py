@@ -81,6 +81,11 @@ class DockerConfig(_Section):
     max_upload_mb: float = Field(100, gt=0, description="refuse to copy a larger work tree")
     large_file_mb: float = Field(25, gt=0, description="files larger than this are left out of the copy")
     max_results_mb: float = Field(64, gt=0, description="most result data copied back")
+    ssh_options: list[str] = Field(
+        default_factory=list,
+        description="more arguments for ssh with DOCKER_HOST=ssh://, e.g. [-F, ci/ssh_config] or "
+        "[-o, ProxyJump=bastion]",
+    )
 
 
 class TrainConfig(_Section):

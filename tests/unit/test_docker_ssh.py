@@ -103,9 +103,10 @@ def test_ssh_address_is_a_config_error_naming_docker_host_when_it_is_malformed(u
 
 def test_ssh_argv_puts_the_user_options_first_and_never_prompts_when_built() -> None:
     target = SshTarget("gpu-box", "ci", 2222, "/var/run/my docker.sock")
-    argv = ssh_command(target, ["-F", "ci/ssh_config"], "/usr/bin/ssh")
+    argv = ssh_command(target, ["-F", "ci/ssh_config"], "/usr/bin/ssh", "/tmp/x/login")
     assert argv[:3] == ["/usr/bin/ssh", "-F", "ci/ssh_config"]
     assert argv[argv.index("BatchMode=yes") - 1] == "-o"
-    assert argv[-7:-1] == ["-l", "ci", "-p", "2222", "--", "gpu-box"]
-    assert argv[-1] == "docker --host 'unix:///var/run/my docker.sock' system dial-stdio"
+    assert argv[argv.index("ControlPath=/tmp/x/login") - 1] == "-o"
+    assert argv[-4:] == ["-l", "ci", "-p", "2222"]
+    assert target.remote_command() == "docker --host 'unix:///var/run/my docker.sock' system dial-stdio"
     assert target.login() == "ssh -p 2222 ci@gpu-box"

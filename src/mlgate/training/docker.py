@@ -158,7 +158,7 @@ class DockerBackend:
         except Exception as exc:  # DockerException, requests' errors, a refused socket: all "unreachable"
             if client is not None:
                 client.close()
-            raise (tunnel.unreachable(daemon, exc) if tunnel else unreachable(daemon, exc)) from None
+            raise (tunnel.unreachable(exc) if tunnel else unreachable(daemon, exc)) from None
         return client
 
     def _ensure_image(self, client: Any, console: Console) -> None:

@@ -137,6 +137,8 @@ class DockerConfig(_Section):
     """files larger than this are left out of the copy"""
     max_results_mb: Positive = 64
     """most result data copied back"""
+    ssh_options: list[str] = field(default_factory=list)
+    """more arguments for ssh with DOCKER_HOST=ssh://, e.g. [-F, ci/ssh_config] or [-o, ProxyJump=bastion]"""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The engine comes from `../shared/harness/ensure-docker.sh` where that exists (stopped again only if this
 session started it) and the image from `build-base-image.sh` (no registry on these machines); elsewhere a
-running engine and `python:3.11-slim`. Without an engine the container tests skip, saying why.
+running engine and `python:3.11-slim`. Without an engine the container tests skip, saying why. `ssh_server`
+puts a throwaway sshd in front of that engine (ssh:// to it); without OpenSSH its tests skip, saying why.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import sshd
+from tests.sshd import SshServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS = ROOT.parent / "shared" / "harness"
@@ -71,3 +75,13 @@ def docker_image() -> Iterator[str]:
     finally:
         if started is not None:
             os.kill(started, signal.SIGTERM)
+
+
+@pytest.fixture
+def ssh_server(docker_image: str, tmp_path: Path) -> Iterator[SshServer]:
+    """A throwaway sshd on 127.0.0.1 in front of the local engine, reached as `ssh://ALIAS` (tests.sshd)."""
+    why = sshd.missing()
+    if why:
+        pytest.skip(why)
+    with sshd.running_sshd(tmp_path / "sshd") as server:
+        yield server

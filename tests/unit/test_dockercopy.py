@@ -8,10 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import socket
-import socketserver
 import tarfile
-import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,37 +21,12 @@ from mlgate.console import Console
 from mlgate.errors import ExitCode, MetricsError, TrainingError
 from mlgate.metrics import load_metrics
 from mlgate.training import TrainSpec
-from mlgate.training.docker import LABEL, DockerBackend
+from mlgate.training.docker import DockerBackend
 from mlgate.training.dockercopy import WORKDIR, copy_results, fetch_roots, scan_tree, write_tar
 from mlgate.tree import WorkTree
 from tests.conftest import CliRunner
 from tests.gitproject import GitProject
-
-DOCKER_SOCKET = "/var/run/docker.sock"
-MARK = "MLGATE_TEST_RUN"
-
-
-def _pipe(source: socket.socket, target: socket.socket) -> None:
-    try:
-        while data := source.recv(65536):
-            target.sendall(data)
-    except OSError:
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            target.shutdown(socket.SHUT_WR)
-
-
-class _Forward(socketserver.BaseRequestHandler):
-    """One TCP connection piped both ways to the daemon's unix socket."""
-
-    def handle(self) -> None:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as upstream:
-            upstream.connect(DOCKER_SOCKET)
-            back = threading.Thread(target=_pipe, args=(upstream, self.request), daemon=True)
-            back.start()
-            _pipe(self.request, upstream)
-            back.join(timeout=10)
+from tests.remotedocker import DOCKER_SOCKET, MARK, forward_tcp, leftover_containers
 
 
 @pytest.fixture
@@ -62,28 +34,8 @@ def tcp_daemon(docker_image: str) -> Iterator[str]:
     """`tcp://127.0.0.1:PORT`, forwarded to the local daemon: to mlgate, a daemon on another machine."""
     if not Path(DOCKER_SOCKET).exists():
         pytest.skip(f"the engine does not listen on {DOCKER_SOCKET}")
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Forward)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"tcp://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def _leftover_containers(marker: str) -> list[str]:
-    """mlgate's training containers that carry `MARK=marker`: this test's, not another run's on the daemon."""
-    from docker.client import DockerClient
-
-    client = DockerClient.from_env()
-    try:
-        found = client.containers.list(all=True, filters={"label": LABEL})
-        return [c.id for c in found if f"{MARK}={marker}" in (c.attrs["Config"].get("Env") or [])]
-    finally:
-        client.close()
+    with forward_tcp() as url:
+        yield url
 
 
 TRAIN = """\
@@ -122,7 +74,7 @@ def test_metrics_come_back_and_nothing_else_when_training_on_a_tcp_daemon_with_c
     assert "copied back from the container: eval/extra.json, metrics.json" in result.err
     extra = json.loads((project.root / ".mlgate/run.json").read_text())["extra"]
     assert (extra["docker_transfer"], extra["docker_host"]) == ("copy", tcp_daemon)
-    assert _leftover_containers(marker) == []
+    assert leftover_containers(marker) == []
 
 
 def _spec(root: Path, command: str, outputs: tuple[str, ...], marker: str = "") -> TrainSpec:
@@ -159,7 +111,7 @@ def test_results_over_the_limit_are_refused_and_the_container_removed_when_copyi
     assert info.value.exit_code is ExitCode.RUN_FAILED
     assert info.value.where == "train.docker.max_results_mb"
     assert not (tmp_path / "metrics.json").exists()
-    assert _leftover_containers(marker) == []
+    assert leftover_containers(marker) == []
 
 
 def _tar(*members: tuple[str, bytes | str | None]) -> bytes:

@@ -25,22 +25,21 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mlgate.config import DockerConfig, TrainConfig
 from mlgate.console import Console
 from mlgate.errors import ConfigError, TrainingError
 from mlgate.model import GpuTelemetry, RunRecord
-from mlgate.training import TrainSpec, dockercopy, raypack
+from mlgate.training import TrainSpec, dockercopy, dockerssh, raypack
 from mlgate.training.dockerhost import (
     Daemon,
     Transfer,
     find_daemon,
     first_line,
-    is_container,
     mount_source,
     transfer_mode,
+    unreachable,
 )
 from mlgate.training.dockerlog import LogFollower
 from mlgate.training.logstream import LogStream, ProgressClock
@@ -50,16 +49,6 @@ LABEL = "org.mlgate.train"
 GRACE_S = 5.0
 API_TIMEOUT_S = 30.0
 POLL_S = 0.2
-DAEMON_HINT = "start Docker, or set DOCKER_HOST to a reachable daemon (tcp://HOST:2376 or ssh://USER@HOST)"
-SOCKET = Path("/var/run/docker.sock")
-SOCKET_HINT = (
-    "mount the runner's Docker socket into this container: a GitHub container action gets it; "
-    "with docker run add `-v /var/run/docker.sock:/var/run/docker.sock` (or set DOCKER_HOST)"
-)
-REMOTE_HINT = (
-    "check that the machine DOCKER_HOST names is up and its daemon listens there (`docker -H URL version`); "
-    "ssh:// needs a login without a prompt (keys in the agent)"
-)
 # NOTE: these describe this machine (or are the forge's credentials), not the training: a host PATH or HOME
 # breaks the image's own, and a training container has no business with the token that posts comments.
 HOST_ONLY_ENV = frozenset(
@@ -108,17 +97,6 @@ class _Ending:
     gpu: GpuTelemetry | None
 
 
-def _unreachable(daemon: Daemon, exc: BaseException) -> TrainingError:
-    """The one-line error for a daemon that did not answer; a missing local socket is said as such."""
-    where = f"docker ({daemon.describe()})"
-    if daemon.remote:
-        return TrainingError(where, f"cannot reach the Docker daemon: {first_line(exc)}", hint=REMOTE_HINT)
-    if daemon.url is None and not SOCKET.exists():
-        hint = SOCKET_HINT if is_container() else DAEMON_HINT
-        return TrainingError(where, f"no Docker socket at {SOCKET}: is Docker running here?", hint=hint)
-    return TrainingError(where, f"cannot reach the Docker daemon: {first_line(exc)}", hint=DAEMON_HINT)
-
-
 class DockerBackend:
     """Run the command in a fresh container of `image` on the daemon the environment points at."""
 
@@ -148,10 +126,13 @@ class DockerBackend:
         return cls(train.image, env, docker=train.docker)
 
     def run(self, spec: TrainSpec, console: Console) -> RunRecord:
+        daemon = find_daemon(self.env)
+        with dockerssh.open_tunnel(daemon, self.env, self.docker.ssh_options) as tunnel:
+            return self._run_on(daemon, self._client(daemon, tunnel), spec, console)
+
+    def _run_on(self, daemon: Daemon, client: Any, spec: TrainSpec, console: Console) -> RunRecord:
         from docker.errors import DockerException
 
-        daemon = find_daemon(self.env)
-        client = self._client(daemon)
         run = _Placement(daemon, transfer_mode(self.docker.transfer, daemon))
         try:
             self._ensure_image(client, console)
@@ -164,21 +145,20 @@ class DockerBackend:
         finally:
             client.close()
 
-    def _client(self, daemon: Daemon) -> Any:
+    def _client(self, daemon: Daemon, tunnel: dockerssh.SshTunnel | None) -> Any:
         from docker.client import DockerClient
 
         env = daemon.client_env(self.env)
-        options: dict[str, Any] = {"environment": env, "timeout": API_TIMEOUT_S}
-        if env.get("DOCKER_HOST", "").startswith("ssh://"):
-            options["use_ssh_client"] = True  # the system's ssh, its config and agent; no paramiko needed
+        if tunnel is not None:  # ssh:// goes through mlgate's own ssh tunnel (dockerssh)
+            env = {**env, "DOCKER_HOST": tunnel.url}
         client = None
         try:
-            client = DockerClient.from_env(**options)
+            client = DockerClient.from_env(environment=env, timeout=API_TIMEOUT_S)
             client.ping()
         except Exception as exc:  # DockerException, requests' errors, a refused socket: all "unreachable"
             if client is not None:
                 client.close()
-            raise _unreachable(daemon, exc) from None
+            raise (tunnel.unreachable(exc) if tunnel else unreachable(daemon, exc)) from None
         return client
 
     def _ensure_image(self, client: Any, console: Console) -> None:

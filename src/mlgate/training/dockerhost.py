@@ -25,6 +25,15 @@ from mlgate.errors import ConfigError, TrainingError
 LOCAL_SCHEMES = ("unix://", "npipe://", "fd://")
 _CONTAINER_ID = re.compile(r"/containers/([0-9a-f]{64})/")
 Transfer = Literal["mount", "copy"]
+DAEMON_HINT = "start Docker, or set DOCKER_HOST to a reachable daemon (tcp://HOST:2376 or ssh://USER@HOST)"
+SOCKET = Path("/var/run/docker.sock")
+SOCKET_HINT = (
+    "mount the runner's Docker socket into this container: a GitHub container action gets it; "
+    "with docker run add `-v /var/run/docker.sock:/var/run/docker.sock` (or set DOCKER_HOST)"
+)
+REMOTE_HINT = (
+    "check that the machine DOCKER_HOST names is up and its daemon listens there (`docker -H URL version`)"
+)
 
 
 @dataclass(frozen=True)
@@ -184,3 +193,14 @@ def first_line(exc: BaseException) -> str:
     explanation = getattr(exc, "explanation", None)
     text = str(explanation or exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
+
+
+def unreachable(daemon: Daemon, exc: BaseException) -> TrainingError:
+    """The one-line error for a daemon that did not answer; a missing local socket is said as such."""
+    where = f"docker ({daemon.describe()})"
+    if daemon.remote:
+        return TrainingError(where, f"cannot reach the Docker daemon: {first_line(exc)}", hint=REMOTE_HINT)
+    if daemon.url is None and not SOCKET.exists():
+        hint = SOCKET_HINT if is_container() else DAEMON_HINT
+        return TrainingError(where, f"no Docker socket at {SOCKET}: is Docker running here?", hint=hint)
+    return TrainingError(where, f"cannot reach the Docker daemon: {first_line(exc)}", hint=DAEMON_HINT)

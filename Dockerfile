@@ -19,9 +19,11 @@ RUN python3 -m venv /opt/mlgate \
 
 FROM ${BASE_IMAGE}
 # git: baselines and merge-bases need it (python:3.11-slim lacks it; the Debian base used in tests has it).
+# openssh-client: Docker training on DOCKER_HOST=ssh://; it comes with git where the base lacks git, as
+# python:3.11-slim does (the test base has git and runs no ssh:// training).
 # hadolint ignore=DL3008
 RUN if ! command -v git >/dev/null; then \
-      apt-get update -q && apt-get install -y -q --no-install-recommends git ca-certificates \
+      apt-get update -q && apt-get install -y -q --no-install-recommends git ca-certificates openssh-client \
       && rm -rf /var/lib/apt/lists/*; \
     fi \
  && git config --system --add safe.directory '*'

@@ -23,12 +23,14 @@ PY = sys.executable
 
 def run(tmp_path: Path, command: str, timeout: float = 30.0, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     console = Console(out=io.StringIO(), err=io.StringIO())
+    full_env = {"PATH": os.environ.get("PATH", ""), **(env or {})}
     spec = TrainSpec(
         command=command,
         cwd=tmp_path,
-        env={"PATH": os.environ.get("PATH", ""), **(env or {})},
+        env=full_env,
         timeout_s=timeout,
         log_path=tmp_path / "logs" / "train.log",
+        runner_env=full_env,
     )
     return SubprocessBackend().run(spec, console), console
 
@@ -117,7 +119,7 @@ def test_runner_is_self_hosted_when_github_says_so() -> None:
 
 @pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this machine has an NVIDIA GPU")
 def test_gpu_telemetry_is_none_when_no_gpu_tooling_answers() -> None:
-    sampler = GpuSampler.start(os.getpid())
+    sampler = GpuSampler.start(os.getpid(), {"PATH": os.environ.get("PATH", "")})
     sampler.sample_once()
     assert sampler.stop() is None
 

@@ -237,7 +237,7 @@ class DockerBackend:
         follower.thread.start()
         # NOTE: the container's processes are this machine's processes only with a local daemon.
         pid = 0 if daemon.remote else _pid(container)
-        sampler = GpuSampler.start(pid) if pid > 0 else None
+        sampler = GpuSampler.start(pid, spec.runner_env) if pid > 0 else None
         gpu = None
         try:
             timed_out = self._wait(container, spec.timeout_s, console)

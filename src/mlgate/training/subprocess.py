@@ -58,7 +58,7 @@ class SubprocessBackend:
             assert proc.stdout is not None
             reader = threading.Thread(target=lines.pump, args=(proc.stdout,), daemon=True)
             reader.start()
-            sampler = GpuSampler.start(proc.pid)
+            sampler = GpuSampler.start(proc.pid, spec.runner_env)
             try:
                 status, rusage, timed_out = _wait(proc, spec.timeout_s, started, console)
             except KeyboardInterrupt:

@@ -6,6 +6,7 @@ Text here is mlgate's own; untrusted values inside it (metric names, commands, r
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import NamedTuple
 
 from mlgate.markdown import clean, code_span, delta_text
@@ -129,7 +130,8 @@ def _gpu_fact(run: RunRecord) -> Fact:
     gpu = run.gpu
     if gpu is None or not gpu.names:
         return Fact("GPU", "CPU only", False)
-    text = f"{', '.join(sorted(set(gpu.names)))} × {len(gpu.names)}"
+    counts = Counter(gpu.names)  # NOTE: mixed models say how many of each: "A100 × 2, T4 × 1"
+    text = ", ".join(f"{name} × {count}" for name, count in sorted(counts.items()))
     if gpu.peak_memory_mib is not None:
         text += f" · peak memory {_mib(gpu.peak_memory_mib)}"
     if gpu.peak_util_pct is not None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -301,6 +302,12 @@ def test_telemetry_says_cpu_only_when_no_gpu_was_seen() -> None:
     assert "- GPU: `NVIDIA A10G × 1 · peak memory 6.0 GiB · peak utilisation 87 %`" in render_markdown(
         passing()
     )
+
+
+def test_telemetry_counts_each_gpu_model_when_the_machine_mixes_them() -> None:
+    gpu = GpuTelemetry(("NVIDIA T4", "NVIDIA A100", "NVIDIA A100"), peak_memory_mib=2048.0)
+    inp = replace(passing(), run=replace(training(), gpu=gpu))
+    assert "- GPU: `NVIDIA A100 × 2, NVIDIA T4 × 1 · peak memory 2.0 GiB`" in render_markdown(inp)
 
 
 def test_log_tail_is_fenced_longer_than_its_backticks_when_training_failed() -> None:

@@ -81,6 +81,7 @@ class CommittedFileStore:
         from mlgate.metrics import load_metrics, load_params
 
         tree = GitTree(self.repo.root, sha)
+        tree.preload([*(self.metrics or ()), *(self.params or ())])
         try:
             metrics = load_metrics(tree, self.metrics)
         except MetricsError as exc:

@@ -12,9 +12,7 @@ commit dates that `commit_date` then answers from.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -235,6 +233,9 @@ class GitRepo:
     def temporary_worktree(self, sha: str, prefix: str) -> Iterator[GitRepo]:
         """`sha` checked out (detached) in a new `git worktree` in a temporary folder; removed on the way
         out, also after a failure or Ctrl-C."""
+        import shutil  # NOTE: here, with tempfile: only a retrain checks out a worktree; `diff` never does
+        import tempfile
+
         folder = Path(tempfile.mkdtemp(prefix=prefix))
         tree = folder / "tree"
         try:

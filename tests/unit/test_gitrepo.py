@@ -69,13 +69,12 @@ def test_read_objects_answers_each_name_in_order_with_none_where_git_has_nothing
 ) -> None:
     first = project.commit("one", a_dot_txt="a")
     second = project.commit("two", big_dot_txt="x" * 1000, sub__b_dot_txt="b")
-    blob, missing, tree, big, commit = read_objects(
-        project.root, [f"{second}:a.txt", f"{second}:nope.txt", f"{second}:sub", "HEAD:big.txt", second],
-        keep_up_to=500,
-    )  # fmt: skip
+    names = [f"{second}:a.txt", f"{second}:nope.txt", "HEAD\nHEAD", f"{second}:sub", "HEAD:big.txt", second]
+    blob, missing, two_lines, tree, big, commit = read_objects(project.root, names, keep_up_to=500)
     assert blob is not None
-    assert (blob.type, blob.size, blob.content) == ("blob", 1, b"a")
+    assert (blob.type, blob.size, blob.content, blob.parents) == ("blob", 1, b"a", [])
     assert missing is None
+    assert two_lines is None, "a name git cannot be asked for on one line is not asked for"
     assert tree is not None
     assert tree.type == "tree"
     assert big is not None

@@ -16,7 +16,6 @@ and the next store is tried. Finding no baseline is a result (NO_BASELINE), not 
 from __future__ import annotations
 
 import fnmatch
-import gzip
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
@@ -81,6 +80,7 @@ class CommittedFileStore:
         from mlgate.metrics import load_metrics, load_params
 
         tree = GitTree(self.repo.root, sha)
+        tree.preload([*(self.metrics or ()), *(self.params or ())])
         try:
             metrics = load_metrics(tree, self.metrics)
         except MetricsError as exc:
@@ -187,6 +187,8 @@ class GitNotesStore:
         path, blob = pointer
 
         def read() -> bytes:
+            import gzip  # NOTE: here and in `save`: only git-notes predictions are gzipped; `diff` never is
+
             try:
                 return gzip.decompress(self.repo.git_bytes("cat-file", "blob", blob))
             except (GitError, OSError, EOFError) as exc:
@@ -202,6 +204,8 @@ class GitNotesStore:
         """Write the notes for `sha` and push them, re-applying them over a concurrent writer's notes."""
         blob = None
         if predictions is not None and predictions_path:
+            import gzip
+
             packed = gzip.compress(predictions, mtime=0)
             blob = self.repo.git_bytes("hash-object", "-w", "--stdin", input=packed).decode().strip()
             snapshot = attach_predictions(snapshot, predictions_path, blob)

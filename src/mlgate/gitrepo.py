@@ -3,23 +3,107 @@
 A shallow clone (actions/checkout's default `fetch-depth: 1`) lacks the base branch or the history down to
 the merge-base: `merge_base` then fetches the branch from origin and deepens the clone a bounded number of
 times before failing with the `fetch-depth: 0` hint.
+
+Each git process costs a fork and an exec (milliseconds on a CI runner), so the reads that go together share
+one: `read_objects` looks up several objects in one `git cat-file --batch`, and `ancestors` also notes the
+commit dates that `commit_date` then answers from.
 """
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 import subprocess
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from mlgate.errors import GitError
 
 SHALLOW_HINT = "the clone is shallow: fetch full history (GitHub: actions/checkout with `fetch-depth: 0`)"
 DEEPEN_STEPS = (50, 500)  # commits added per `git fetch --deepen` before giving up
 FETCH_TIMEOUT_S = 120.0
+NOT_INSTALLED_HINT = "install git; baselines are read from history"
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class GitObject:
+    """One object `git cat-file --batch` found; `content` is None when it is larger than was asked to keep."""
+
+    sha: str
+    type: str
+    size: int
+    content: bytes | None
+
+    @property
+    def parents(self) -> list[str]:
+        """A commit's parent SHAs, in order (none for another type of object)."""
+        if self.type != "commit" or self.content is None:
+            return []
+        header = self.content.partition(b"\n\n")[0].decode("utf-8", "replace")
+        return [line[7:] for line in header.splitlines() if line.startswith("parent ")]
+
+
+def read_objects(root: Path, names: Sequence[str], keep_up_to: int = 1 << 20) -> list[GitObject | None]:
+    """Each named object (`<rev>`, `<rev>:<path>`) through one `git cat-file --batch`, None where git has
+    none; content over `keep_up_to` bytes is skipped, not held. The names go one at a time (git answers each
+    before reading the next), so no pipe fills up while the other side waits."""
+    if not names:
+        return []
+    try:
+        proc = subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except FileNotFoundError:
+        raise GitError("git", "not installed", hint=NOT_INSTALLED_HINT) from None
+    with proc:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        try:
+            found = [_batch_answer(proc.stdin, proc.stdout, name, keep_up_to) for name in names]
+        except BrokenPipeError:
+            found = []
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+        problem = proc.stderr.read().decode("utf-8", "replace").strip() if proc.stderr else ""
+    if proc.wait() != 0 or len(found) != len(names):
+        lines = problem.splitlines()
+        raise GitError("git cat-file", lines[-1] if lines else f"exit {proc.returncode}")
+    return found
+
+
+def _batch_answer(stdin: IO[bytes], stdout: IO[bytes], name: str, keep_up_to: int) -> GitObject | None:
+    if "\n" in name:
+        return None  # not a name git can be asked for on one line
+    stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
+    stdin.flush()
+    fields = stdout.readline().split()
+    if len(fields) != 3 or not fields[2].isdigit():  # "<name> missing" (or "ambiguous")
+        if not fields:
+            raise BrokenPipeError  # git stopped answering
+        return None
+    size = int(fields[2])
+    content = None
+    if size <= keep_up_to:
+        content = stdout.read(size)
+    else:
+        _skip(stdout, size)
+    stdout.read(1)  # the newline after the content
+    return GitObject(fields[0].decode(), fields[1].decode(), size, content)
+
+
+def _skip(stream: IO[bytes], size: int) -> None:
+    while size > 0:
+        chunk = stream.read(min(size, _CHUNK))
+        if not chunk:
+            return
+        size -= len(chunk)
 
 
 @dataclass(frozen=True)
@@ -27,6 +111,8 @@ class GitRepo:
     """A work tree whose top level is `root`."""
 
     root: Path
+    # commit SHA → committer date (ISO 8601), noted by `ancestors` for `commit_date`
+    _dates: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def discover(cls, start: Path) -> GitRepo:
@@ -40,9 +126,7 @@ class GitRepo:
                 check=False,
             )
         except FileNotFoundError:
-            raise GitError(
-                "git", "not installed", hint="install git; baselines are read from history"
-            ) from None
+            raise GitError("git", "not installed", hint=NOT_INSTALLED_HINT) from None
         if done.returncode != 0:
             raise GitError(
                 str(start),
@@ -78,6 +162,10 @@ class GitRepo:
             raise GitError(f"git {args[0]}", lines[-1] if lines else f"exit {done.returncode}")
         return done.stdout
 
+    def read_objects(self, *names: str) -> list[GitObject | None]:
+        """`read_objects` in this repository."""
+        return read_objects(self.root, names)
+
     def resolve(self, rev: str) -> str:
         """The full SHA of `rev`; an unknown revision is a GitError naming it (and the shallow hint)."""
         out = self.try_git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
@@ -94,20 +182,25 @@ class GitRepo:
 
     def branch_ref(self, branch: str) -> str | None:
         """The ref for `branch`: the local branch, else `origin/<branch>`, else None."""
-        for candidate in (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}"):
-            if self.try_git("rev-parse", "--verify", "--quiet", candidate):
-                return candidate
-        return None
+        return self._branch_ref_and_parents(branch)[0]
+
+    def _branch_ref_and_parents(self, branch: str, sha: str | None = None) -> tuple[str | None, list[str]]:
+        """`branch_ref(branch)` and the parents of commit `sha` (if given), from one git process."""
+        candidates = (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}")
+        found = self.read_objects(*candidates, *([f"{sha}^{{commit}}"] if sha else []))
+        ref = next((name for name, obj in zip(candidates, found, strict=False) if obj is not None), None)
+        commit = found[2] if sha else None
+        return ref, commit.parents if commit is not None else []
 
     def merge_base(self, head: str, branch: str) -> str:
         """The commit a change of `head` forked from `branch` (DESIGN §5); fetches what the clone lacks."""
-        ref = self.branch_ref(branch)
+        ref, parents = self._branch_ref_and_parents(branch, head)
         if ref is None and self.fetch_branch(branch):
             ref = self.branch_ref(branch)
         if ref is None:
             hint = SHALLOW_HINT if self.is_shallow() else f"fetch it: git fetch origin {branch}"
             raise GitError(f"baseline.branch {branch}", "no such branch here", hint=hint)
-        head = self.first_parent_if_merge_of(head, ref)
+        head = self._pr_side(head, parents, ref)
         out = self.try_git("merge-base", head, ref)
         steps = iter(DEEPEN_STEPS)
         while not out and self.is_shallow() and self.deepen(next(steps, 0)):
@@ -140,6 +233,9 @@ class GitRepo:
     def temporary_worktree(self, sha: str, prefix: str) -> Iterator[GitRepo]:
         """`sha` checked out (detached) in a new `git worktree` in a temporary folder; removed on the way
         out, also after a failure or Ctrl-C."""
+        import shutil  # NOTE: here, with tempfile: only a retrain checks out a worktree; `diff` never does
+        import tempfile
+
         folder = Path(tempfile.mkdtemp(prefix=prefix))
         tree = folder / "tree"
         try:
@@ -157,20 +253,25 @@ class GitRepo:
         args = ("fetch", "--quiet", "--no-tags", f"--deepen={commits}", remote)
         return self.try_git(*args, timeout=FETCH_TIMEOUT_S) is not None
 
-    def first_parent_if_merge_of(self, sha: str, ref: str) -> str:
-        """For a synthetic PR merge commit (parent 1 on `ref`), the PR side: its second parent."""
-        parents = (self.try_git("rev-list", "--parents", "-n", "1", sha) or "").split()[1:]
+    def _pr_side(self, sha: str, parents: Sequence[str], ref: str) -> str:
+        """For a synthetic PR merge commit (`parents`: parent 1 on `ref`), the PR side: its second parent."""
         if len(parents) == 2 and self.try_git("merge-base", "--is-ancestor", parents[0], ref) is not None:
             return parents[1]
         return sha
 
     def ancestors(self, sha: str, limit: int) -> list[str]:
-        """`sha` and up to `limit` first-parent ancestors, nearest first."""
-        out = self.git("rev-list", "--first-parent", f"--max-count={limit + 1}", sha)
-        return out.split()
+        """`sha` and up to `limit` first-parent ancestors, nearest first (their dates noted on the way)."""
+        out = self.git("rev-list", "--first-parent", f"--max-count={limit + 1}", "--format=%cI", sha)
+        lines = out.splitlines()  # "commit <sha>", then its date, for each commit
+        shas = [line.removeprefix("commit ") for line in lines[0::2]]
+        self._dates.update(zip(shas, lines[1::2], strict=False))
+        return shas
 
     def commit_date(self, sha: str) -> str:
-        return self.git("show", "-s", "--format=%cI", sha).strip()
+        """The committer date, ISO 8601 (`%cI`)."""
+        if sha not in self._dates:
+            self._dates[sha] = self.git("show", "-s", "--format=%cI", sha).strip()
+        return self._dates[sha]
 
     def current_branch(self) -> str | None:
         out = self.try_git("symbolic-ref", "--quiet", "--short", "HEAD")

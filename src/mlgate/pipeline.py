@@ -114,7 +114,10 @@ def evaluate_checkout(
 
     config = loaded.config
     head_sha = repo.resolve(rev) if rev else repo.head()
-    head_tree: FileTree = GitTree(repo.root, head_sha) if rev else WorkTree(repo.root)
+    head_tree: FileTree = WorkTree(repo.root)
+    if rev:
+        head_tree = GitTree(repo.root, head_sha)
+        head_tree.preload([*(config.metrics or ()), *(config.params or ())])
     metrics = MetricSet() if without_metrics else load_metrics(head_tree, config.metrics)
     for warning in metrics.warnings:
         console.warn(warning)

@@ -7,11 +7,14 @@ head's work tree and the base commit's committed files.
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from mlgate.errors import GitError, MetricsError
+from mlgate.gitrepo import NOT_INSTALLED_HINT, GitObject, read_objects
 
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mlgate"}
 
@@ -44,6 +47,11 @@ def _matches(path: str, pattern: str) -> bool:
 
 def _is_glob(pattern: str) -> bool:
     return any(ch in pattern for ch in "*?[")
+
+
+def _is_plain(path: str) -> bool:
+    """A path git names the way a tree listing does: no glob, nothing to normalize (`./`, `..`, `//`)."""
+    return not _is_glob(path) and posixpath.normpath(path) == path and not path.startswith(("/", ".."))
 
 
 class WorkTree:
@@ -98,13 +106,26 @@ class WorkTree:
 
 
 class GitTree:
-    """The files of commit `rev` in the repository at `root`, read with `git ls-tree` / `git cat-file`."""
+    """The files of commit `rev` in the repository at `root`, read with `git ls-tree` / `git cat-file`.
+
+    `preload` looks up the plain paths a caller knows it will read in one git process; the listing (a glob,
+    any other path) is read only when asked for.
+    """
 
     def __init__(self, root: Path, rev: str) -> None:
         self.root = root
         self.rev = rev
         self.label = f"commit {rev[:12]}"
         self._sizes: dict[str, int] | None = None
+        self._preloaded: dict[str, GitObject | None] = {}  # None: no such file in the commit
+
+    def preload(self, paths: Iterable[str]) -> None:
+        """Look up each plain path among `paths` (globs are left to the listing) with one `git cat-file`,
+        keeping the content of small files; afterwards they are answered without another git process."""
+        wanted = [path for path in dict.fromkeys(paths) if _is_plain(path) and path not in self._preloaded]
+        found = read_objects(self.root, [f"{self.rev}:{path}" for path in wanted])
+        for path, obj in zip(wanted, found, strict=True):
+            self._preloaded[path] = obj if obj is not None and obj.type == "blob" else None
 
     def _listing(self) -> dict[str, int]:
         if self._sizes is None:
@@ -121,22 +142,30 @@ class GitTree:
         return self._sizes
 
     def glob(self, pattern: str) -> list[str]:
-        listing = self._listing()
         if not _is_glob(pattern):
-            return [pattern] if pattern in listing else []
-        return sorted(p for p in listing if _matches(p, pattern))
+            return [pattern] if self.exists(pattern) else []
+        return sorted(p for p in self._listing() if _matches(p, pattern))
 
     def exists(self, path: str) -> bool:
+        if path in self._preloaded:
+            return self._preloaded[path] is not None
         return path in self._listing()
 
     def size(self, path: str) -> int:
-        try:
-            return self._listing()[path]
-        except KeyError:
-            raise MetricsError(f"{path}@{self.rev[:12]}", "no such file in that commit") from None
+        if path in self._preloaded:
+            found = self._preloaded[path]
+            size = found.size if found is not None else None
+        else:
+            size = self._listing().get(path)
+        if size is None:
+            raise MetricsError(f"{path}@{self.rev[:12]}", "no such file in that commit")
+        return size
 
     def read_bytes(self, path: str) -> bytes:
         self.size(path)
+        found = self._preloaded.get(path)
+        if found is not None and found.content is not None:
+            return found.content
         return _git(self.root, "cat-file", "blob", f"{self.rev}:{path}")
 
 
@@ -144,7 +173,7 @@ def _git(root: Path, *args: str) -> bytes:
     try:
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
     except FileNotFoundError:
-        raise GitError("git", "not installed", hint="install git; baselines are read from history") from None
+        raise GitError("git", "not installed", hint=NOT_INSTALLED_HINT) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {args[0]}", message[-1] if message else f"exit {done.returncode}")

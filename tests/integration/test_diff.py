@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from tests.conftest import CliRunner
 from tests.gitproject import GitProject
 
+COMMITTED_CONFIG = "metrics: [metrics.json]\nparams: [params.yaml]\nbaseline: {stores: [committed]}\n"
 CONFIG = "gates:\n  - {metric: acc, abs: 0.01}\n  - {metric: loss}\n"
 
 
@@ -185,3 +190,27 @@ def test_no_params_leaves_the_params_table_out_when_params_changed(
     assert "lr" not in result.out
     assert "params.yaml" in cli("diff").out, "without the flag the changed param is shown"
     assert json.loads(cli("diff", "--json", "--no-params").out)["params"] == {}
+
+
+def test_markdown_diff_starts_at_most_six_git_processes_when_the_baseline_is_committed(
+    project: GitProject, tmp_path: Path
+) -> None:
+    """DESIGN §11: each git process is a fork and an exec; toplevel, HEAD, branch and parents, merge-base,
+    ancestors with dates, the base's files."""
+    project.commit(
+        "baseline",
+        **{".mlgate.yml": COMMITTED_CONFIG, "metrics.json": {"acc": 0.9}},
+        params_dot_yaml="lr: 0.1\n",
+    )
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.8})
+    trace = tmp_path / "git-trace.txt"
+    env = {**os.environ, "GIT_TRACE": str(trace)}
+    argv = [sys.executable, "-m", "mlgate", "diff", "--md"]
+    done = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "| metrics.json | acc" in done.stdout
+    started = [
+        line.split("trace: built-in: ")[1] for line in trace.read_text().splitlines() if "built-in" in line
+    ]
+    assert len(started) <= 6, started

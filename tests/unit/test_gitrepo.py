@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mlgate.gitrepo import GitRepo
+from mlgate.errors import GitError
+from mlgate.gitrepo import GitRepo, read_objects
 from tests.gitproject import GitProject
 
 
@@ -61,3 +62,35 @@ def test_temporary_worktree_is_removed_when_the_work_inside_it_is_interrupted(pr
     assert seen
     assert not seen[0].exists()
     assert project.git("worktree", "list").count("\n") == 0, "only the main work tree is left"
+
+
+def test_read_objects_answers_each_name_in_order_with_none_where_git_has_nothing(
+    project: GitProject,
+) -> None:
+    first = project.commit("one", a_dot_txt="a")
+    second = project.commit("two", big_dot_txt="x" * 1000, sub__b_dot_txt="b")
+    names = [f"{second}:a.txt", f"{second}:nope.txt", "HEAD\nHEAD", f"{second}:sub", "HEAD:big.txt", second]
+    blob, missing, two_lines, tree, big, commit = read_objects(project.root, names, keep_up_to=500)
+    assert blob is not None
+    assert (blob.type, blob.size, blob.content, blob.parents) == ("blob", 1, b"a", [])
+    assert missing is None
+    assert two_lines is None, "a name git cannot be asked for on one line is not asked for"
+    assert tree is not None
+    assert tree.type == "tree"
+    assert big is not None
+    assert (big.size, big.content) == (1000, None), "content over keep_up_to is skipped, the size kept"
+    assert commit is not None
+    assert (commit.sha, commit.parents) == (second, [first])
+
+
+def test_read_objects_outside_a_repository_is_a_git_error(tmp_path: Path) -> None:
+    with pytest.raises(GitError, match="not a git repository"):
+        read_objects(tmp_path, ["HEAD"])
+
+
+def test_ancestors_note_the_dates_commit_date_gives(project: GitProject) -> None:
+    first = project.commit("one")
+    second = project.commit("two")
+    repo = GitRepo(project.root)
+    assert repo.ancestors(second, 5) == [second, first]
+    assert repo.commit_date(first) == project.git("show", "-s", "--format=%cI", first)

@@ -44,3 +44,20 @@ def test_git_tree_reads_committed_content_not_the_work_tree(project: GitProject)
     assert not tree.exists("other.json")
     with pytest.raises(MetricsError, match="no such file in that commit"):
         tree.read_bytes("other.json")
+
+
+def test_preloaded_git_tree_answers_like_the_listing_when_paths_are_plain_or_not(
+    project: GitProject,
+) -> None:
+    sha = project.commit("one", **{"eval__m_dot_json": '{"a": 1}', "p_dot_yaml": "lr: 1\n"})
+    project.write("p.yaml", "lr: 2\n")
+    tree = GitTree(project.root, sha)
+    tree.preload(["eval/m.json", "p.yaml", "gone.json", "eval", "./p.yaml", "eval/*.json"])
+    assert tree.read_bytes("p.yaml") == b"lr: 1\n"
+    assert tree.size("eval/m.json") == 8
+    assert tree.glob("eval/m.json") == ["eval/m.json"]
+    assert not tree.exists("eval"), "a folder is not a file"
+    assert not tree.exists("./p.yaml"), "a path is named as the listing names it"
+    assert tree.glob("eval/*.json") == ["eval/m.json"]
+    with pytest.raises(MetricsError, match="no such file in that commit"):
+        tree.read_bytes("gone.json")

@@ -63,7 +63,8 @@ pids = pids.read_text().split() if pids.exists() else None
 def count(name, step):
     path = state / name
     value = (int(path.read_text()) if path.exists() else 0) + step
-    path.write_text(str(value))
+    path.with_suffix(".tmp").write_text(str(value))
+    path.with_suffix(".tmp").replace(path)  # the training polls this file: never let it read a half-write
     return value
 
 

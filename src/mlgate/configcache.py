@@ -3,8 +3,10 @@
 pydantic's import and schema building cost more than all the rest of `mlgate diff` (DESIGN §11). Only a
 config read as it is, with no MLGATE_SECTION__KEY variable and no flag on top, is kept: an entry holds
 nothing that is not already in the file (a secret given as MLGATE_TRAIN__ENV__API_KEY never reaches the
-disk). An entry is keyed by a hash of the config's bytes, its source name, and the code that validates
-(mlgate's version and the stat of the config modules). It is a pickle of the `LoadedConfig` under
+disk). An entry holds the config's bytes, its source name and a stamp of the code that validates (mlgate's
+version and the stat of the config modules), and is used only when all three are the same again; its file
+is named by a CRC of them (no hashlib: its OpenSSL start-up is felt here). It is a pickle of them and the
+`LoadedConfig` under
 `$MLGATE_CACHE_DIR/config`, else `$XDG_CACHE_HOME/mlgate/config` or `~/.cache/mlgate/config`, read only from
 a directory that the user owns and nobody else may write; `MLGATE_NO_CACHE=1` turns it off. A missing,
 unreadable or stale entry means validating again; a cache that cannot be written is left alone: it only
@@ -13,10 +15,10 @@ ever saves time.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import stat
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,45 +42,55 @@ def cache_dir(env: Mapping[str, str]) -> Path | None:
     return Path(base) / "mlgate" / "config" if base else None
 
 
-def entry_key(raw: bytes, source: str) -> str:
-    """A hash of the config's bytes, its name and the validating code."""
-    digest = hashlib.sha256(mlgate.__version__.encode())
-    here = Path(__file__).parent
-    for name in _CODE:
-        info = (here / name).stat()
-        digest.update(f"{name}:{info.st_size}:{info.st_mtime_ns}".encode())
-    digest.update(b"\0" + source.encode() + b"\0" + raw)
-    return digest.hexdigest()
-
-
-def load(directory: Path | None, key: str) -> LoadedConfig | None:
-    """The entry for `key`, or None when there is none that can be trusted and read."""
+def load(directory: Path | None, raw: bytes, source: str) -> LoadedConfig | None:
+    """The config validated from these bytes of `source` by this code, or None when there is none to trust."""
     if directory is None or not _private(directory):
         return None
+    stamp = _stamp()
     try:
-        data = (directory / f"{key}.pickle").read_bytes()
-        loaded = pickle.loads(data)  # NOTE: safe: the directory is the user's own (_private)
+        data = (directory / _file_name(raw, source, stamp)).read_bytes()
+        entry = pickle.loads(data)  # NOTE: safe: the directory is the user's own (_private)
     except Exception:  # NOTE: any damaged or outdated entry only costs a validation
         return None
     from mlgate.configfile import LoadedConfig
 
-    return loaded if isinstance(loaded, LoadedConfig) else None
+    if not (isinstance(entry, tuple) and len(entry) == 4 and entry[:3] == (stamp, source, raw)):
+        return None
+    return entry[3] if isinstance(entry[3], LoadedConfig) else None
 
 
-def save(directory: Path | None, key: str, loaded: LoadedConfig) -> None:
-    """Keep `loaded` under `key` (atomically), and the newest MAX_ENTRIES entries; never fails."""
+def save(directory: Path | None, raw: bytes, source: str, loaded: LoadedConfig) -> None:
+    """Keep `loaded` as validated from `raw` (atomically), and the newest MAX_ENTRIES entries; never fails."""
     if directory is None:
         return
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _private(directory):
             return
-        temporary = directory / f".{key}.{os.getpid()}.tmp"
-        temporary.write_bytes(pickle.dumps(loaded, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, directory / f"{key}.pickle")
+        stamp = _stamp()
+        name = _file_name(raw, source, stamp)
+        temporary = directory / f".{name}.{os.getpid()}.tmp"
+        entry = (stamp, source, raw, loaded)
+        temporary.write_bytes(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, directory / name)
         _prune(directory)
     except OSError:
         return
+
+
+def _stamp() -> str:
+    """mlgate's version and the size and mtime of the modules that validate: a new or edited mlgate."""
+    here = Path(__file__).parent
+    parts = [mlgate.__version__]
+    for name in _CODE:
+        info = (here / name).stat()
+        parts.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
+    return " ".join(parts)
+
+
+def _file_name(raw: bytes, source: str, stamp: str) -> str:
+    crc = zlib.crc32(raw, zlib.crc32(f"{stamp}\0{source}\0".encode()))
+    return f"{crc:08x}-{len(raw):x}.pickle"
 
 
 def _private(directory: Path) -> bool:

@@ -77,15 +77,16 @@ def _loaded(
     nothing overrides them."""
     env = env or {}
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
-    plain = raw is not None and not given and not any(_is_override(name) for name in env)
+    if raw is None:
+        return _validated({}, {}, source, path, env, given)
+    plain = not given and not any(_is_override(name) for name in env)
     directory = configcache.cache_dir(env) if plain else None
-    key = configcache.entry_key(raw, source) if raw is not None and directory is not None else ""
-    cached = configcache.load(directory, key)
+    cached = configcache.load(directory, raw, source)
     if cached is not None:
         return cached
-    data, lines = _parse(raw, source) if raw is not None else ({}, {})
+    data, lines = _parse(raw, source)
     loaded = _validated(data, lines, source, path, env, given)
-    configcache.save(directory, key, loaded)
+    configcache.save(directory, raw, source, loaded)
     return loaded
 
 

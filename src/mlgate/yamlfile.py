@@ -8,38 +8,51 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
-
-import yaml
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import MlgateError
+
+if TYPE_CHECKING:
+    import yaml
 
 Path_ = tuple[str | int, ...]
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without the YAML 1.1 surprises that matter here: `on`/`yes` stay strings."""
+@cache
+def _strict_loader() -> type[yaml.SafeLoader]:
+    """SafeLoader without the YAML 1.1 surprises that matter here: `on`/`yes` stay strings.
 
+    Built on first use: PyYAML's import is a tenth of `mlgate diff`, which reads no YAML in a JSON project.
+    """
+    import yaml
 
-# NOTE: YAML 1.1 reads `on`, `off`, `yes`, `no` as booleans (GitHub's `on:` key is the famous victim);
-# keep only true/false, as YAML 1.2 does.
-_StrictLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    # NOTE: YAML 1.1 reads `on`, `off`, `yes`, `no` as booleans (GitHub's `on:` key is the famous victim);
+    # keep only true/false, as YAML 1.2 does.
+    StrictLoader.yaml_implicit_resolvers = {
+        key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    return StrictLoader
 
 
 def load_yaml(
     text: str, source: str, error: Callable[[str, str], MlgateError]
 ) -> tuple[Any, dict[Path_, int]]:
     """Parse one YAML document. `error(where, what)` builds the exception raised on bad input."""
+    import yaml
+
+    strict = _strict_loader()
     try:
-        node = yaml.compose(text, Loader=_StrictLoader)
+        node = yaml.compose(text, Loader=strict)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -52,7 +65,7 @@ def load_yaml(
         return None, {}
     lines: dict[Path_, int] = {}
     _check_keys(node, (), lines, source, error)
-    loader = _StrictLoader("")
+    loader = strict("")
     try:
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
@@ -69,6 +82,8 @@ def _check_keys(
     source: str,
     error: Callable[[str, str], MlgateError],
 ) -> None:
+    import yaml
+
     stack: list[tuple[yaml.Node, Path_]] = [(node, path)]
     while stack:
         current, at = stack.pop()

@@ -76,3 +76,4 @@ def test_diff_imports_no_pydantic_with_no_config_or_once_the_config_is_validated
     assert (first_code, again_code) == (0, 0)
     assert "pydantic" in first, "the first read validates"
     assert "pydantic" not in again, "the second read comes from the cache"
+    assert "yaml" not in again, "a JSON project whose config is cached parses no YAML"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def write(tmp_path: Path, text: str = CONFIG) -> Path:
     return path
 
 
-def entries(cache: Path) -> list[Path]:
+def entries(cache: Path) -> list[Path]:  # NOTE: configcache names entries <crc>-<size>.pickle
     return sorted((cache / "config").glob("*.pickle"))
 
 
@@ -45,9 +46,9 @@ def test_an_entry_is_what_is_read_while_the_bytes_are_the_same(tmp_path: Path, e
     """Proof that the second read comes from the cache: an entry planted under the key is what comes back."""
     path = write(tmp_path)
     load_config(path, env)
-    (entry,) = entries(tmp_path / "cache")
     planted = LoadedConfig(replace(Config(), report=ReportConfig(title="from the cache")), path, {})
-    configcache.save(tmp_path / "cache" / "config", entry.stem, planted)
+    configcache.save(tmp_path / "cache" / "config", CONFIG.encode(), str(path), planted)
+    assert len(entries(tmp_path / "cache")) == 1, "the same bytes: the same entry, replaced"
     assert load_config(path, env).config.report.title == "from the cache"
 
 
@@ -100,9 +101,8 @@ def test_a_directory_others_may_write_is_neither_read_nor_written(
 ) -> None:
     path = write(tmp_path)
     load_config(path, env)
-    (entry,) = entries(tmp_path / "cache")
     planted = LoadedConfig(replace(Config(), report=ReportConfig(title="planted")), path, {})
-    configcache.save(tmp_path / "cache" / "config", entry.stem, planted)
+    configcache.save(tmp_path / "cache" / "config", CONFIG.encode(), str(path), planted)
     os.chmod(tmp_path / "cache" / "config", 0o777)
     assert load_config(path, env).config.report.title == "Model report"
     path.write_text(CONFIG + "comment: {when: never}\n")
@@ -142,3 +142,21 @@ def test_the_cache_directory_follows_the_environment(tmp_path: Path) -> None:
 def test_an_empty_config_needs_no_validation(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, ""), {}).config == Config()
     assert load_config(None, {}).config == Config()
+
+
+def test_an_entry_is_used_only_for_the_very_bytes_and_source_it_was_validated_from(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A file name is only a CRC: an entry found under it that holds other bytes (a collision) is not used."""
+    path = write(tmp_path)
+    load_config(path, env)
+    (entry,) = entries(tmp_path / "cache")
+    stamp, source, raw, _ = pickle.loads(entry.read_bytes())
+    assert (source, raw) == (str(path), CONFIG.encode())
+    other = LoadedConfig(replace(Config(), report=ReportConfig(title="other bytes")), path, {})
+    entry.write_bytes(pickle.dumps((stamp, source, b"report: {title: other bytes}\n", other)))
+    assert load_config(path, env).config.report.title == "Model report"
+    entry.write_bytes(pickle.dumps((stamp, "elsewhere.yml", raw, other)))
+    assert load_config(path, env).config.report.title == "Model report"
+    entry.write_bytes(pickle.dumps(("an older mlgate", source, raw, other)))
+    assert load_config(path, env).config.report.title == "Model report"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -66,9 +67,14 @@ def median_wall(action: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
+# NOTE: a user's Python caches bytecode; with PYTHONDONTWRITEBYTECODE set (as in some sandboxes), every
+# command would compile mlgate's modules again and the figures would not be what a user sees.
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def command(argv: list[str], cwd: Path) -> Callable[[], object]:
     def run() -> object:
-        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=ENV)
         if done.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
         return done

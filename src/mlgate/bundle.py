@@ -50,11 +50,12 @@ def write_bundle(
     """Render plots (in `plotter`'s warm process when given) and both report files into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     collect = submit_plots(evaluation, folder, console, plotter or PlotWorker.inline())
-    from mlgate.report import render_html, render_markdown  # imported while the worker draws
+    from mlgate.report import compile_templates, render_html, render_markdown
 
+    template = _template_path(evaluation)
+    compile_templates(template)  # NOTE: while the worker draws: off the critical path of the report
     plots = tuple(collect())
     inp = report_input(evaluation, plots, run=run, banners=banners, console=console)
-    template = _template_path(evaluation)
     markdown = render_markdown(inp, image_urls={p.path: p.path.name for p in plots}, template=template)
     md_path = folder / REPORT_MD
     html_path = folder / REPORT_HTML

@@ -282,6 +282,13 @@ def _minimal(parts: ReportParts, max_chars: int) -> str:
     return ("\n".join(kept) + "\n")[:max_chars]
 
 
+def compile_templates(template: Path | None) -> None:
+    """Compile the Markdown (`template`, else the built-in) and HTML templates now, e.g. while the plot
+    worker draws, so that rendering afterwards only runs them (Jinja keeps what it compiled)."""
+    _markdown_renderer(template)
+    load_template((str(templates_dir()),), HTML_TEMPLATE, autoescape=True, origin=None)
+
+
 def _markdown_renderer(template: Path | None) -> Callable[[dict[str, Any]], str]:
     search = (str(template.resolve().parent), str(templates_dir())) if template else (str(templates_dir()),)
     name = template.name if template else MARKDOWN_TEMPLATE

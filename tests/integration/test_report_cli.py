@@ -60,3 +60,24 @@ def test_open_warns_with_the_path_and_exits_0_when_no_browser_can_be_started(
     assert result.code == 0, result.err
     page = project.root / "out" / "report.html"
     assert f"mlgate: warning: cannot open a browser: open {page.as_uri()} yourself" in result.err
+
+
+def test_a_broken_custom_template_is_a_one_line_error_while_plots_are_being_drawn(
+    project: GitProject, cli: CliRunner
+) -> None:
+    """The templates are compiled while the plot worker draws: a broken one stops the report with its line."""
+    config = (
+        "metrics: [metrics.json]\nreport: {template: report.md.j2}\n"
+        "plots:\n  - {kind: curve, path: history.csv, x: epoch}\n  - {kind: bars}\n"
+    )
+    history = "epoch,loss\n0,1.0\n1,0.5\n"
+    project.commit("base", **{"metrics.json": {"acc": 0.8}, ".mlgate.yml": config, "history.csv": history})
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.82})
+    project.write("report.md.j2", "# {{ title }}\n\n{% if %}\n")
+    result = cli("report", "--preview", "-o", "out")
+    assert result.code == 2
+    assert result.err.startswith("mlgate: error: ")
+    assert "report.md.j2:3: template error" in result.err.splitlines()[0]
+    assert "Traceback" not in result.err
+    assert not (project.root / "out" / "report.md").exists()

@@ -83,7 +83,10 @@ def _stamp() -> str:
     here = Path(__file__).parent
     parts = [mlgate.__version__]
     for name in _CODE:
-        info = (here / name).stat()
+        try:
+            info = (here / name).stat()
+        except OSError:  # NOTE: an install without sources (bytecode only) cannot be edited in place
+            continue
         parts.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
     return " ".join(parts)
 

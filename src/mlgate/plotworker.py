@@ -33,6 +33,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _HEADER = struct.Struct("!Q")
+BURST_S = 0.005  # the parent sends a report's plots back to back, well within this of each other
 _ERRORS: dict[str, type[MetricsError] | type[ConfigError]] = {"metrics": MetricsError, "config": ConfigError}
 
 
@@ -171,7 +172,8 @@ class _Dispatcher:  # pragma: no cover - runs in the forked child
 
     def run(self) -> None:
         while self.open or self.running or self.queue:
-            for key, _ in self.selector.select():
+            # NOTE: with jobs still queued, only look for what is ready: the next one is drawn at once
+            for key, _ in self.selector.select(0 if self.queue else None):
                 if key.fd == self.jobs:
                     self._take()
                 else:
@@ -191,7 +193,8 @@ class _Dispatcher:  # pragma: no cover - runs in the forked child
             self.answers[index] = _answer(*job)
 
     def _take(self) -> None:
-        """Read every job already waiting, so that they can be drawn at the same time."""
+        """Read every job already waiting, and those sent right behind them (BURST_S), so that plots
+        submitted together are drawn at the same time even when the worker was idle when they came."""
         while self.open:
             try:
                 self.queue.append((self.taken, _receive(self.jobs)))
@@ -199,7 +202,7 @@ class _Dispatcher:  # pragma: no cover - runs in the forked child
             except EOFError:
                 self.open = False
                 self.selector.unregister(self.jobs)
-            if not select.select([self.jobs], [], [], 0)[0]:
+            if not select.select([self.jobs], [], [], BURST_S)[0]:
                 break
 
     def _start(self, index: int, job: Any) -> None:

@@ -82,7 +82,7 @@ def test_a_bug_surfaces_here_with_its_own_exception_when_the_child_hits_it(worke
 def test_plots_are_drawn_at_once_by_the_worker_and_a_copy_when_several_are_in_flight(
     worker: PlotWorker,
 ) -> None:
-    worker.call(where_am_i)  # warm
+    worker.call(where_am_i)  # warm and idle, as after a long training: the plots then come one by one
     pending = [worker.submit(nap, 0.8) for _ in range(2)]
     (first, first_start, first_end), (second, second_start, second_end) = (p.result() for p in pending)
     assert max(first_start, second_start) < min(first_end, second_end), "they were drawn at the same time"
@@ -90,6 +90,17 @@ def test_plots_are_drawn_at_once_by_the_worker_and_a_copy_when_several_are_in_fl
     assert len(pids) == 2  # the worker drew one, a copy of it the other
     assert worker.pid in pids
     assert os.getpid() not in pids
+
+
+def test_a_queued_plot_is_drawn_as_soon_as_the_worker_is_free_not_when_a_copy_answers(
+    worker: PlotWorker,
+) -> None:
+    worker.call(where_am_i)
+    short, long, third = (worker.submit(nap, seconds) for seconds in (0.2, 1.0, 0.2))
+    _, _, long_end = long.result()
+    _, third_start, _ = third.result()
+    short.result()
+    assert third_start < long_end, "the third waited for the copy drawing the second"
 
 
 def test_plots_are_drawn_here_when_the_child_died(worker: PlotWorker) -> None:

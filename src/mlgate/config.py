@@ -161,8 +161,11 @@ class TrainConfig(_Section):
 
 @dataclass(frozen=True)
 class PredictionColumns(_Section):
-    id: str | None = None
-    """the example id column, required when named; when omitted, a column `id` is used if there is one"""
+    """`predictions.columns`: which column of the predictions file holds what."""
+
+    id: str | None = ""
+    """the example id column: named, it is required; empty (the default), a column `id` is used if there is
+    one; null, ids are not used"""
     y_true: str = "y_true"
     y_pred: str = "y_pred"
     score: str | None = None
@@ -204,6 +207,8 @@ class PredictionsConfig(_Section):
 
 @dataclass(frozen=True)
 class CurvePlot(_Section):
+    """A `plots:` entry of kind `curve`: training curves from a CSV, JSON or TSV history, base vs head."""
+
     kind: Literal["curve"]
     path: str
     x: str | None = None
@@ -215,12 +220,16 @@ class CurvePlot(_Section):
 
 @dataclass(frozen=True)
 class PredictionPlot(_Section):
+    """A `plots:` entry of kind `confusion`, `roc` or `pr`, drawn from `predictions`."""
+
     kind: Literal["confusion", "roc", "pr"]
     title: str | None = None
 
 
 @dataclass(frozen=True)
 class BarsPlot(_Section):
+    """A `plots:` entry of kind `bars`: base vs head of the gated metrics (or of `metrics`)."""
+
     kind: Literal["bars"]
     metrics: list[Glob] = field(default_factory=list)
     """globs; the gated metrics when empty"""
@@ -229,6 +238,8 @@ class BarsPlot(_Section):
 
 @dataclass(frozen=True)
 class ImagePlot(_Section):
+    """A `plots:` entry of kind `image`: PNG files the training wrote, by glob."""
+
     kind: Literal["image"]
     path: str
     title: str | None = None
@@ -276,6 +287,8 @@ def _default_stores() -> list[BaselineStoreName]:
 
 @dataclass(frozen=True)
 class BaselineConfig(_Section):
+    """`baseline`: where the main branch's numbers are found, in order, and what a missing one means."""
+
     branch: str = "main"
     stores: list[BaselineStoreName] = field(default_factory=_default_stores)
     max_distance: Annotated[int, Check(ge=0)] = 20
@@ -284,12 +297,16 @@ class BaselineConfig(_Section):
 
 @dataclass(frozen=True)
 class DriftConfig(_Section):
+    """`data.drift`: how a data file is compared with the base's sketch of it."""
+
     method: Literal["psi", "ks"] = "psi"
     warn: NonNegative = 0.1
 
 
 @dataclass(frozen=True)
 class DataConfig(_Section):
+    """`data`: a data file to check against the base's sketch (columns, types, nulls, drift)."""
+
     path: str
     drift: DriftConfig = field(default_factory=DriftConfig)
     severity: Severity = Severity.WARN
@@ -297,6 +314,8 @@ class DataConfig(_Section):
 
 @dataclass(frozen=True)
 class ReportConfig(_Section):
+    """`report`: the report's title, precision and an optional custom template."""
+
     title: str = "Model report"
     template: str | None = None
     """path of a custom Jinja template for the Markdown report"""
@@ -305,12 +324,16 @@ class ReportConfig(_Section):
 
 @dataclass(frozen=True)
 class CommentConfig(_Section):
+    """`comment`: when the sticky PR/MR comment is posted, and whether it is updated or added."""
+
     when: Literal["always", "change", "regression", "never"] = "always"
     mode: Literal["update", "new", "once"] = "update"
 
 
 @dataclass(frozen=True)
 class ChatopsConfig(_Section):
+    """`chatops`: the `/mlgate` commands maintainers may answer with in PR comments."""
+
     enabled: bool = True
     min_permission: Literal["write", "maintain", "admin"] = "write"
     allow_self_accept: bool = False
@@ -318,6 +341,8 @@ class ChatopsConfig(_Section):
 
 @dataclass(frozen=True)
 class StatusConfig(_Section):
+    """`status`: the commit status or check run that carries the verdict."""
+
     name: str = "mlgate"
     informational: bool = False
     check_run: Literal["auto", "never"] = "auto"

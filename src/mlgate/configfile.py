@@ -73,13 +73,13 @@ def _loaded(
     env: Mapping[str, str] | None,
     overrides: Mapping[str, Any] | None,
 ) -> LoadedConfig:
-    """The validated config of `raw` (None: no file); from the cache when it has validated these bytes and
-    nothing overrides them."""
+    """The validated config of `raw` (None: no file); from the cache when `raw` is the file at `path` and it
+    has validated these bytes before with nothing on top (configcache.py says when it is used)."""
     env = env or {}
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
     if raw is None:
         return _validated({}, {}, source, path, env, given)
-    plain = not given and not any(_is_override(name) for name in env)
+    plain = path is not None and not given and not any(_is_override(name) for name in env)
     directory = configcache.cache_dir(env) if plain else None
     cached = configcache.load(directory, raw, source)
     if cached is not None:
@@ -136,12 +136,12 @@ def _parse(raw: bytes, source: str) -> tuple[dict[str, Any], dict[Path_, int]]:
 
 def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
     """`MLGATE_TRAIN__COMMAND=python t.py` → {"train.command": "python t.py"}; tokens are skipped."""
-    import yaml
-
     out: dict[str, Any] = {}
     for name, value in sorted(env.items()):
         if not _is_override(name):
             continue
+        import yaml  # NOTE: only with an override: a command with none may read no YAML at all
+
         key = _env_key(name[len(ENV_PREFIX) :])
         try:
             out[key] = yaml.safe_load(value) if value.strip() else value
@@ -179,7 +179,7 @@ _BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_e
 
 def _config_error(errors: list[dict[str, Any]], source: str, lines: dict[Path_, int]) -> ConfigError:
     first = errors[0]
-    loc = tuple(part for part in first["loc"] if not _is_union_tag(part))
+    loc = _without_union_tags(tuple(first["loc"]))
     key = format_path(loc) or "(top level)"
     line = _nearest_line(loc, lines)
     where = f"{source}:{line}" if line else source
@@ -193,8 +193,19 @@ def _config_error(errors: list[dict[str, Any]], source: str, lines: dict[Path_, 
     return ConfigError(where, f"{key}: {message}{more}", hint="`mlgate schema` prints every key and type")
 
 
-def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and part in ("curve", "confusion", "roc", "pr", "bars", "image")
+def _without_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """pydantic names the member of `plots[i]` it tried (`plots, 0, curve, path`); the key is `plots[0].path`.
+
+    Only the part right after a plot's index is such a tag: `train.image` keeps its `image`.
+    """
+    return tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (i == 2 and loc[0] == "plots" and isinstance(loc[1], int) and part in _PLOT_KINDS)
+    )
+
+
+_PLOT_KINDS = ("curve", "confusion", "roc", "pr", "bars", "image")
 
 
 def _nearest_line(loc: Sequence[Any], lines: dict[Path_, int]) -> int | None:

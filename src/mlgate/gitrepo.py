@@ -79,8 +79,8 @@ def read_objects(root: Path, names: Sequence[str], keep_up_to: int = 1 << 20) ->
 
 
 def _batch_answer(stdin: IO[bytes], stdout: IO[bytes], name: str, keep_up_to: int) -> GitObject | None:
-    if "\n" in name:
-        return None  # not a name git can be asked for on one line
+    if "\n" in name:  # NOTE: callers ask only for one-line names (tree._is_plain): None would mean "missing"
+        raise ValueError(f"not a name git can be asked for on one line: {name!r}")
     stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
     stdin.flush()
     fields = stdout.readline().split()

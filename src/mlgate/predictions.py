@@ -57,8 +57,10 @@ def load_predictions(tree: FileTree, cfg: PredictionsConfig) -> Predictions:
 def _wanted(cfg: PredictionsConfig) -> Wanted:
     columns = cfg.columns
     wanted = {"y_true": (columns.y_true, True), "y_pred": (columns.y_pred, True)}
-    # NOTE: an id column named in the config is required; without one, a column `id` is used if present
-    wanted["id"] = (columns.id, True) if columns.id else ("id", False)
+    if columns.id:  # NOTE: a named id column is required; "" (the default) uses `id` if present; None, no ids
+        wanted["id"] = (columns.id, True)
+    elif columns.id == "":
+        wanted["id"] = ("id", False)
     if columns.score:
         wanted["score"] = (columns.score, True)
     return wanted

@@ -50,8 +50,10 @@ def _is_glob(pattern: str) -> bool:
 
 
 def _is_plain(path: str) -> bool:
-    """A path git names the way a tree listing does: no glob, nothing to normalize (`./`, `..`, `//`)."""
-    return not _is_glob(path) and posixpath.normpath(path) == path and not path.startswith(("/", ".."))
+    """A path git names the way a tree listing does (no glob, nothing to normalize: `./`, `..`, `//`) and
+    `git cat-file --batch` can be asked for on one line."""
+    plain = posixpath.normpath(path) == path and not path.startswith(("/", ".."))
+    return plain and not _is_glob(path) and "\n" not in path
 
 
 class WorkTree:

@@ -176,6 +176,16 @@ def test_bad_gpus_and_min_above_max_are_rejected(tmp_path: Path) -> None:
     assert "min" in str(error_of(tmp_path, "gates: [{metric: acc, min: 0.9, max: 0.1}]\n"))
 
 
+def test_a_bars_plot_glob_is_checked_like_a_gate_glob(tmp_path: Path) -> None:
+    error = error_of(tmp_path, "plots: [{kind: bars, metrics: ['a[b']}]\n")
+    assert "plots[0].metrics[0]: bad glob 'a[b': unbalanced brackets" in str(error)
+
+
+def test_an_error_under_a_key_named_like_a_plot_kind_keeps_that_key(tmp_path: Path) -> None:
+    assert "train.image:" in str(error_of(tmp_path, "train: {image: [1]}\n"))
+    assert "plots[0].path:" in str(error_of(tmp_path, "plots: [{kind: image, path: [1]}]\n"))
+
+
 def test_schema_is_whole_and_forbids_extra_keys() -> None:
     schema = json_schema()
     assert set(schema["properties"]) >= {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,8 +23,8 @@ def write(tmp_path: Path, text: str = CONFIG) -> Path:
     return path
 
 
-def entries(cache: Path) -> list[Path]:  # NOTE: configcache names entries <crc>-<size>.pickle
-    return sorted((cache / "config").glob("*.pickle"))
+def entries(cache: Path) -> list[Path]:  # NOTE: configcache names entries <crc>-<size>.json
+    return sorted((cache / "config").glob("*.json"))
 
 
 @pytest.fixture
@@ -78,22 +78,25 @@ def test_a_config_with_environment_or_flag_overrides_is_never_kept(
     assert len(entries(tmp_path / "cache")) == 1
 
 
-def test_the_source_name_is_part_of_the_key(tmp_path: Path, env: dict[str, str]) -> None:
-    one = load_config_bytes(CONFIG.encode(), "main:.mlgate.yml", env)
-    other = load_config_bytes(CONFIG.encode(), "release:.mlgate.yml", env)
-    assert one.config == other.config
-    assert one.sources["gates"] == "main:.mlgate.yml"
-    assert other.sources["gates"] == "release:.mlgate.yml"
+def test_only_a_file_read_from_disk_is_kept_never_a_base_branch_config_read_elsewhere(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A config read from git or the forge (load_config_bytes) is the base branch's: it judges the PR, and is
+    validated every time."""
+    base = load_config_bytes(CONFIG.encode(), "main:.mlgate.yml", env)
+    assert base.sources["gates"] == "main:.mlgate.yml"
+    assert base.config.report.precision == 3
+    assert entries(tmp_path / "cache") == []
 
 
 def test_a_damaged_entry_is_validated_again_and_replaced(tmp_path: Path, env: dict[str, str]) -> None:
     path = write(tmp_path)
     expected = load_config(path, env)
     (entry,) = entries(tmp_path / "cache")
-    entry.write_bytes(b"\x80\x05not a pickle")
+    entry.write_bytes(b"\x80\x05not json")
     assert load_config(path, env) == expected
     assert load_config(path, env) == expected
-    assert entry.read_bytes().startswith(b"\x80")
+    assert entry.read_bytes().startswith(b"{"), "the damaged entry was replaced"
 
 
 def test_a_directory_others_may_write_is_neither_read_nor_written(
@@ -151,12 +154,52 @@ def test_an_entry_is_used_only_for_the_very_bytes_and_source_it_was_validated_fr
     path = write(tmp_path)
     load_config(path, env)
     (entry,) = entries(tmp_path / "cache")
-    stamp, source, raw, _ = pickle.loads(entry.read_bytes())
-    assert (source, raw) == (str(path), CONFIG.encode())
-    other = LoadedConfig(replace(Config(), report=ReportConfig(title="other bytes")), path, {})
-    entry.write_bytes(pickle.dumps((stamp, source, b"report: {title: other bytes}\n", other)))
-    assert load_config(path, env).config.report.title == "Model report"
-    entry.write_bytes(pickle.dumps((stamp, "elsewhere.yml", raw, other)))
-    assert load_config(path, env).config.report.title == "Model report"
-    entry.write_bytes(pickle.dumps(("an older mlgate", source, raw, other)))
-    assert load_config(path, env).config.report.title == "Model report"
+    kept = json.loads(entry.read_bytes())
+    assert (kept["source"], kept["raw"]) == (str(path), CONFIG)
+    other = CONFIG.replace("precision: 3", "precision: 9")
+    for field, value in (("raw", other), ("source", "elsewhere.yml"), ("stamp", "an older mlgate")):
+        forged = {**kept, field: value}
+        forged["loaded"]["config"]["fields"]["report"]["fields"]["title"] = "forged"
+        entry.write_text(json.dumps(forged))
+        assert load_config(path, env).config.report.title == "Model report", field
+
+
+def test_in_ci_nothing_is_kept_or_read(tmp_path: Path, env: dict[str, str]) -> None:
+    """A PR's training runs as this user: on a persistent runner it could leave an entry for later jobs."""
+    path = write(tmp_path)
+    for name in ("CI", "GITHUB_ACTIONS", "GITLAB_CI"):
+        assert load_config(path, {**env, name: "true"}).config.report.precision == 3
+    assert entries(tmp_path / "cache") == []
+
+
+def test_an_entry_that_is_a_link_or_that_others_may_write_is_not_read(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    path = write(tmp_path)
+    load_config(path, env)
+    (entry,) = entries(tmp_path / "cache")
+    kept = json.loads(entry.read_bytes())
+    kept["loaded"]["config"]["fields"]["report"]["fields"]["title"] = "forged"
+    elsewhere = tmp_path / "forged.json"
+    elsewhere.write_text(json.dumps(kept))
+    entry.unlink()
+    entry.symlink_to(elsewhere)
+    assert load_config(path, env).config.report.title == "Model report", "a link is not followed"
+    entry.unlink()
+    entry.write_text(json.dumps(kept))
+    entry.chmod(0o666)
+    assert load_config(path, env).config.report.title == "Model report", "others may write it"
+    entry.write_text(json.dumps(kept))
+    entry.chmod(0o600)
+    assert load_config(path, env).config.report.title == "forged", "the checks above are what refused it"
+
+
+def test_every_section_survives_the_cache(tmp_path: Path, env: dict[str, str]) -> None:
+    from tests.unit.test_config import FULL
+
+    path = write(tmp_path, FULL)
+    first = load_config(path, env)
+    again = load_config(path, env)
+    assert again == first
+    assert again.config.gates[0].direction is first.config.gates[0].direction
+    assert len(entries(tmp_path / "cache")) == 1

@@ -69,18 +69,37 @@ def test_read_objects_answers_each_name_in_order_with_none_where_git_has_nothing
 ) -> None:
     first = project.commit("one", a_dot_txt="a")
     second = project.commit("two", big_dot_txt="x" * 1000, sub__b_dot_txt="b")
-    names = [f"{second}:a.txt", f"{second}:nope.txt", "HEAD\nHEAD", f"{second}:sub", "HEAD:big.txt", second]
-    blob, missing, two_lines, tree, big, commit = read_objects(project.root, names, keep_up_to=500)
+    names = [f"{second}:a.txt", f"{second}:nope.txt", f"{second}:sub", "HEAD:big.txt", second]
+    blob, missing, tree, big, commit = read_objects(project.root, names, keep_up_to=500)
     assert blob is not None
     assert (blob.type, blob.size, blob.content, blob.parents) == ("blob", 1, b"a", [])
     assert missing is None
-    assert two_lines is None, "a name git cannot be asked for on one line is not asked for"
     assert tree is not None
     assert tree.type == "tree"
     assert big is not None
     assert (big.size, big.content) == (1000, None), "content over keep_up_to is skipped, the size kept"
     assert commit is not None
     assert (commit.sha, commit.parents) == (second, [first])
+
+
+def test_read_objects_refuses_a_name_it_cannot_ask_for_on_one_line(project: GitProject) -> None:
+    project.commit("one", a_dot_txt="a")
+    with pytest.raises(ValueError, match="one line"):
+        read_objects(project.root, ["HEAD:a.txt", "HEAD\nHEAD"])
+
+
+def test_a_file_whose_name_has_a_line_break_is_read_through_the_listing(project: GitProject) -> None:
+    from mlgate.tree import GitTree
+
+    project.write("metrics.json", {"acc": 0.9})
+    (project.root / "new\nline.json").write_text('{"acc": 0.5}')
+    project.git("add", "-A")
+    sha = project.commit("odd name")
+    tree = GitTree(project.root, sha)
+    tree.preload(["new\nline.json", "metrics.json"])
+    assert tree.exists("new\nline.json")
+    assert tree.read_bytes("new\nline.json") == b'{"acc": 0.5}'
+    assert tree.read_bytes("metrics.json") == b'{"acc": 0.9}'
 
 
 def test_read_objects_outside_a_repository_is_a_git_error(tmp_path: Path) -> None:

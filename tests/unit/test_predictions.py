@@ -397,3 +397,18 @@ def test_npz_with_no_rows_is_an_error(tmp_path: Path) -> None:
     np.savez(tmp_path / "p.npz", label=np.array([], dtype=int), pred=np.array([], dtype=int))
     with pytest.raises(MetricsError, match="no rows"):
         load_predictions(WorkTree(tmp_path), config("p.npz", id=None, y_true="label", y_pred="pred"))
+
+
+def test_the_id_column_is_used_if_present_by_default_required_when_named_and_off_when_null(
+    tmp_path: Path,
+) -> None:
+    text = "id,label,pred\na,1,1\nb,0,1\n"
+    by_default = load(tmp_path, "p.csv", text, y_true="label", y_pred="pred")
+    assert by_default.ids is not None
+    assert list(by_default.ids) == ["a", "b"]
+    assert load(tmp_path, "p.csv", "label,pred\n1,1\n", y_true="label", y_pred="pred").ids is None
+    off = load(tmp_path, "p.csv", text, id=None, y_true="label", y_pred="pred")
+    assert off.ids is None, "id: null turns ids off even where the file has an id column"
+    assert off.content_hash != by_default.content_hash
+    error = failure(tmp_path, "p.csv", "label,pred\n1,1\n", id="row", y_true="label", y_pred="pred")
+    assert error.what.startswith("no column 'row'")

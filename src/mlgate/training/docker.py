@@ -127,7 +127,7 @@ class DockerBackend:
 
     def run(self, spec: TrainSpec, console: Console) -> RunRecord:
         daemon = find_daemon(self.env)
-        with dockerssh.open_tunnel(daemon, self.env, self.docker.ssh_options) as tunnel:
+        with dockerssh.open_tunnel(daemon, self.env, self.docker.ssh_options, spec.cwd) as tunnel:
             return self._run_on(daemon, self._client(daemon, tunnel), spec, console)
 
     def _run_on(self, daemon: Daemon, client: Any, spec: TrainSpec, console: Console) -> RunRecord:

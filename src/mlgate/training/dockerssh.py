@@ -8,12 +8,18 @@ runs, with that connection as its stdin and stdout and through the master's logi
         [-p PORT] -o ControlMaster=no -- HOST docker [--host unix://PATH] system dial-stdio
 
 which is how the docker CLI itself reaches an ssh:// host: the far side needs the docker CLI and a login
-that takes no prompt. ssh gets the environment mlgate was given (its agent, `SSH_AUTH_SOCK`), its own
+that takes no prompt. ssh gets the environment mlgate was given less its secrets (`ssh_env`): no forge
+token, none of the runner's `ACTIONS_*`, no variable named like a credential (`HF_TOKEN`, `…_PASSWORD`),
+for `train.docker.ssh_options` come from `.mlgate.yml` (the PR's own with `--trust-pr-config`) and a
+`ProxyCommand`, `LocalCommand` or `SendEnv` there would hand them on; its agent (`SSH_AUTH_SOCK`),
+`HOME`, `PATH`, `USER` and locale stay. ssh runs in the work tree the training copies (the repository
+root), so a relative `-F ci/ssh_config` means the same wherever mlgate was started. ssh also gets its own
 session (Ctrl-C here does not cut the connection that stops the container) and `BatchMode` (a refused key
 fails at once instead of asking for a password). What it prints is kept, not shown: the last line of a
 failed login is what the error says. The SDK opens a connection per API path (a dozen for one run); with
 the shared login each costs an ssh session instead of a handshake (a tiny run: 3.8 s instead of 10.4 s,
-tcp:// 1.1 s). Past the server's `MaxSessions` (10 by default) ssh logs in again on its own.
+tcp:// 1.1 s). Past the server's `MaxSessions` (10 by default) ssh logs in again on its own. Options that
+take the sharing over (`ControlPath`, `ControlMaster`, `ControlPersist`, `-S`, `-M`) are a ConfigError.
 
 NOTE: the SDK's own ssh:// transport (docker 7.x, `docker/transport/sshconn.py`) imports paramiko even with
 `use_ssh_client=True`, so without the `docker[ssh]` extra ssh:// fails with "Install paramiko package".
@@ -41,7 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mlgate.ci import secret_values
 from mlgate.errors import ConfigError, TrainingError
+from mlgate.training import FORGE_TOKENS
 from mlgate.training.dockerhost import Daemon, first_line
 
 CONNECT_TIMEOUT_S = 20
@@ -50,6 +58,8 @@ LOGIN_HINT = (
     "the host in known_hosts, docker installed there (train.docker.ssh_options passes more options to ssh)"
 )
 SSH_HINT = "install the OpenSSH client (`apt-get install openssh-client`), or use DOCKER_HOST=tcp://…"
+SHARING_KEYS = frozenset({"controlpath", "controlmaster", "controlpersist"})  # ssh_config keys, any case
+_TAKES_VALUE = frozenset("BbcDEeFIiJLlmOoPpQRSWw")  # ssh's one-letter options that take an argument
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,49 @@ def ssh_command(target: SshTarget, options: Sequence[str], ssh: str, control: st
     return args + (["-p", str(target.port)] if target.port else [])
 
 
+def ssh_env(env: Mapping[str, str]) -> dict[str, str]:
+    """What ssh runs with: `env` without the forge tokens, the runner's `ACTIONS_*` and every variable
+    named like a credential, whatever its length (the names the log masking hides)."""
+    return {name: value for name, value in env.items() if not _secret_name(name)}
+
+
+def _secret_name(name: str) -> bool:
+    named = bool(secret_values({name: "x" * 64}))  # the name alone decides, not how long the value is
+    return named or name in FORGE_TOKENS or name.startswith("ACTIONS_")
+
+
+def check_options(options: Sequence[str]) -> None:
+    """A ConfigError for an option that would take over the login mlgate shares; else nothing."""
+    found = _sharing_option(options)
+    if found is not None:
+        raise ConfigError(
+            ".mlgate.yml",
+            f"train.docker.ssh_options: `{found}` is not allowed: mlgate shares one ssh login through a "
+            "control socket of its own, which this would replace (and mlgate would wait for it in vain)",
+            hint="remove it: every connection already goes through one login (ControlPath, ControlMaster, "
+            "ControlPersist, -S and -M are mlgate's own)",
+        )
+
+
+def _sharing_option(options: Sequence[str]) -> str | None:
+    """The first of `options` (as ssh's getopt reads them) that sets ssh's connection sharing."""
+    args = iter(options)
+    for arg in args:
+        if arg == "--":
+            return None
+        for at, letter in enumerate(arg[1:] if arg.startswith("-") else "", start=2):
+            if letter == "M":
+                return arg
+            if letter not in _TAKES_VALUE:
+                continue
+            value = arg[at:] or next(args, "")
+            key = value.replace("=", " ").split(maxsplit=1)[0].lower() if value.strip() else ""
+            if letter == "S" or (letter == "o" and key in SHARING_KEYS):
+                return f"-{letter} {value}"
+            break
+    return None
+
+
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     tunnel: SshTunnel
@@ -113,10 +166,13 @@ class _Dial(socketserver.BaseRequestHandler):
 class SshTunnel:
     """One ssh login to the far side, and a unix socket whose every connection is a `dial-stdio` over it."""
 
-    def __init__(self, daemon: Daemon, ssh: str, options: Sequence[str], env: Mapping[str, str]) -> None:
+    def __init__(
+        self, daemon: Daemon, ssh: str, options: Sequence[str], env: Mapping[str, str], cwd: Path
+    ) -> None:
         self.daemon = daemon
         self.target = parse_target(str(daemon.url))
-        self.env = dict(env)
+        self.env = ssh_env(env)
+        self.cwd = cwd  # relative paths in the user's options are taken from here
         self.failure: str | None = None  # the last line a failed ssh printed
         self._folder = Path(tempfile.mkdtemp(prefix="mlgate-ssh-"))  # 0700: only we can connect
         self._base = ssh_command(self.target, options, ssh, str(self._folder / "login"))
@@ -137,9 +193,9 @@ class SshTunnel:
         with printed.open("wb") as log:
             self._master = subprocess.Popen([*self._base, "-M", "-N", "--", self.target.host],
                                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.env,
-                                            start_new_session=True)  # fmt: skip
-        # NOTE: the master answers on its ControlPath once logged in; with `ControlPath none` among the
-        # user's options it never does, and each connection then logs in on its own.
+                                            cwd=self.cwd, start_new_session=True)  # fmt: skip
+        # NOTE: the master answers on its ControlPath once logged in; a ControlPath of the user's would
+        # win over ours (ssh keeps the first value) and this would wait in vain, hence check_options.
         deadline = time.monotonic() + CONNECT_TIMEOUT_S + 5
         while not (self._folder / "login").exists() and time.monotonic() < deadline:
             if self._master.poll() is not None:
@@ -154,7 +210,7 @@ class SshTunnel:
         command = [*self._base, "-o", "ControlMaster=no", "--", self.target.host]
         command.append(self.target.remote_command())
         proc = subprocess.Popen(command, stdin=fd, stdout=fd, stderr=subprocess.PIPE, env=self.env,
-                                start_new_session=True)  # fmt: skip
+                                cwd=self.cwd, start_new_session=True)  # fmt: skip
         with self._lock:
             self._running.add(proc)
         _, printed = proc.communicate()
@@ -196,16 +252,20 @@ def _last_line(printed: bytes, code: int) -> str:
 
 
 @contextmanager
-def open_tunnel(daemon: Daemon, env: Mapping[str, str], options: Sequence[str]) -> Iterator[SshTunnel | None]:
-    """For an ssh:// daemon, a tunnel to it for the `with` block (closed after it); else None."""
+def open_tunnel(
+    daemon: Daemon, env: Mapping[str, str], options: Sequence[str], cwd: Path
+) -> Iterator[SshTunnel | None]:
+    """For an ssh:// daemon, a tunnel to it for the `with` block (closed after it), its ssh run in `cwd`
+    (the work tree); else None."""
     if daemon.url is None or not daemon.url.startswith("ssh://"):
         yield None
         return
-    parse_target(daemon.url)  # a malformed address is a ConfigError before anything runs
+    parse_target(daemon.url)  # a malformed address or a refused option is a ConfigError before anything runs
+    check_options(options)
     ssh = shutil.which("ssh", path=env.get("PATH") or os.defpath)
     if ssh is None:
         raise TrainingError(f"docker ({daemon.describe()})", "no `ssh` client on PATH", hint=SSH_HINT)
-    tunnel = SshTunnel(daemon, ssh, options, env)
+    tunnel = SshTunnel(daemon, ssh, options, env, cwd)
     try:
         tunnel.start()
         yield tunnel

@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,16 @@ def write(tmp_path: Path, text: str = CONFIG) -> Path:
 
 def entries(cache: Path) -> list[Path]:  # NOTE: configcache names entries <crc>-<size>.json
     return sorted((cache / "config").glob("*.json"))
+
+
+def kept_and_forged(tmp_path: Path, env: dict[str, str]) -> tuple[Path, Path, dict[str, Any]]:
+    """Validate the config once; its file, its one entry, and that entry's JSON with the title "forged"."""
+    path = write(tmp_path)
+    load_config(path, env)
+    (entry,) = entries(tmp_path / "cache")
+    kept = json.loads(entry.read_bytes())
+    kept["loaded"]["config"]["fields"]["report"]["fields"]["title"] = "forged"
+    return path, entry, kept
 
 
 @pytest.fixture
@@ -151,16 +162,11 @@ def test_an_entry_is_used_only_for_the_very_bytes_and_source_it_was_validated_fr
     tmp_path: Path, env: dict[str, str]
 ) -> None:
     """A file name is only a CRC: an entry found under it that holds other bytes (a collision) is not used."""
-    path = write(tmp_path)
-    load_config(path, env)
-    (entry,) = entries(tmp_path / "cache")
-    kept = json.loads(entry.read_bytes())
+    path, entry, kept = kept_and_forged(tmp_path, env)
     assert (kept["source"], kept["raw"]) == (str(path), CONFIG)
     other = CONFIG.replace("precision: 3", "precision: 9")
     for field, value in (("raw", other), ("source", "elsewhere.yml"), ("stamp", "an older mlgate")):
-        forged = {**kept, field: value}
-        forged["loaded"]["config"]["fields"]["report"]["fields"]["title"] = "forged"
-        entry.write_text(json.dumps(forged))
+        entry.write_text(json.dumps({**kept, field: value}))
         assert load_config(path, env).config.report.title == "Model report", field
 
 
@@ -175,11 +181,7 @@ def test_in_ci_nothing_is_kept_or_read(tmp_path: Path, env: dict[str, str]) -> N
 def test_an_entry_that_is_a_link_or_that_others_may_write_is_not_read(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    path = write(tmp_path)
-    load_config(path, env)
-    (entry,) = entries(tmp_path / "cache")
-    kept = json.loads(entry.read_bytes())
-    kept["loaded"]["config"]["fields"]["report"]["fields"]["title"] = "forged"
+    path, entry, kept = kept_and_forged(tmp_path, env)
     elsewhere = tmp_path / "forged.json"
     elsewhere.write_text(json.dumps(kept))
     entry.unlink()

@@ -7,12 +7,14 @@ printed only for an internal error (exit 4), which is a bug.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from mlgate import __version__
 from mlgate.commands import Context
@@ -97,7 +99,7 @@ def main(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run one command and return its exit code (the console script passes it to sys.exit)."""
+    """Run one command and return its exit code (`entry`, the console script, exits with it)."""
     from mlgate.ci import process_env
 
     out = out or sys.stdout
@@ -119,6 +121,29 @@ def main(
         environ = process_env() if env is None else env
         ctx = Context(args=args, env=environ, cwd=cwd or Path.cwd(), console=console, plotter=plotter)
         return int(_dispatch(ctx, err))
+
+
+def entry() -> NoReturn:
+    """The `mlgate` console script and `python -m mlgate`: `main()`, then a quick exit with its code."""
+    leave(main())
+
+
+def leave(code: int) -> NoReturn:
+    """Exit with `code` once output is flushed and the atexit handlers have run, skipping finalisation.
+
+    Python's finalisation frees every module and object one by one: ≈30 ms after `mlgate diff` on a 2-core
+    runner, a sixth of the command, for memory the kernel takes back at once. The atexit handlers still run
+    (coverage's, tempfile's and weakref finalizers, logging's flush); with another thread left running, or
+    under `python -i`, the exit is Python's own.
+    """
+    threading = sys.modules.get("threading")
+    if sys.flags.inspect or (threading is not None and threading.active_count() > 1):
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # NOTE: a reader that went away (`| head`)
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def _plotter(argv: Sequence[str]) -> PlotWorker | None:

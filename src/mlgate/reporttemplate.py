@@ -26,13 +26,8 @@ _TEMPLATE_HINT = "fix the template named by report.template in .mlgate.yml, or r
 
 
 def templates_dir() -> Path:
-    """The built-in templates: packaged as `mlgate/templates`, else the repository's `templates/`."""
-    from importlib import resources  # pulls in tempfile and shutil: kept off `mlgate diff`'s import path
-
-    packaged = resources.files("mlgate") / "templates"
-    if isinstance(packaged, Path) and packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "templates"
+    """The built-in templates: `mlgate/templates` (in a checkout, a link to the top-level `templates/`)."""
+    return Path(__file__).parent / "templates"
 
 
 @functools.lru_cache(maxsize=8)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,36 @@ def test_interrupt_is_130_and_a_bug_is_4_with_a_traceback() -> None:
     assert _dispatch(_ctx(bug, err), err) == ExitCode.INTERNAL
     assert "Traceback" in err.getvalue()
     assert "please report" in err.getvalue()
+
+
+# The quick exit of the console script (cli.leave): output and atexit handlers kept, finalisation skipped.
+LEAVE = """
+import atexit, sys, threading, time
+from mlgate.cli import leave
+atexit.register(lambda: open(sys.argv[1], "w").write("atexit ran"))
+if sys.argv[2] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.2), open(sys.argv[1] + ".t", "w").write("done"))).start()
+class Finalised:
+    def __del__(self):
+        sys.stdout.write("finalised")
+kept = Finalised()
+sys.stdout.write("buffered, no newline")
+leave(3)
+"""
+
+
+def test_leave_flushes_output_runs_atexit_handlers_and_skips_finalisation(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    done = subprocess.run([sys.executable, "-c", LEAVE, str(marker), "-"], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "buffered, no newline", "")
+    assert marker.read_text() == "atexit ran"
+
+
+def test_leave_lets_a_running_thread_finish_as_python_does(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    done = subprocess.run(
+        [sys.executable, "-c", LEAVE, str(marker), "thread"], capture_output=True, text=True
+    )
+    assert done.returncode == 3
+    assert Path(f"{marker}.t").read_text() == "done"
+    assert done.stdout.startswith("buffered, no newline")

@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from mlgate import __version__
+from mlgate import __version__, localcache
 from mlgate.commands import Context
 from mlgate.console import Console
 from mlgate.errors import ExitCode, MlgateError
+from mlgate.yamlfile import keeping
 
 if TYPE_CHECKING:
     from mlgate.plotworker import PlotWorker
@@ -120,7 +121,8 @@ def main(
         console = Console(out=out, err=err, verbosity=min(1, args.verbose) - min(1, args.quiet))
         environ = process_env() if env is None else env
         ctx = Context(args=args, env=environ, cwd=cwd or Path.cwd(), console=console, plotter=plotter)
-        return int(_dispatch(ctx, err))
+        with keeping(localcache.cache_dir(environ, "yaml")):
+            return int(_dispatch(ctx, err))
 
 
 def entry() -> NoReturn:

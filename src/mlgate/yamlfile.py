@@ -1,14 +1,18 @@
 """Strict YAML reading for config and metrics files: duplicate keys are errors, positions are kept.
 
 `load_yaml` returns the data and, for every mapping key and sequence item, the 1-based line it was written
-on, so an error can say `.mlgate.yml:7: gates[1].abs: …`.
+on, so an error can say `.mlgate.yml:7: gates[1].abs: …`. Inside `keeping(directory)` (cli.py sets it for
+each local command) a document parsed before comes from yamlcache.py instead of PyYAML.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import MlgateError
@@ -44,10 +48,38 @@ def _strict_loader() -> type[yaml.SafeLoader]:
     return StrictLoader
 
 
+_KEPT: ContextVar[Path | None] = ContextVar("mlgate_yaml_kept", default=None)
+
+
+@contextlib.contextmanager
+def keeping(directory: Path | None) -> Iterator[None]:
+    """Within: a document parsed before is taken from the entries in `directory` (yamlcache.py), and a new
+    one is kept there; None keeps nothing."""
+    token = _KEPT.set(directory)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
 def load_yaml(
     text: str, source: str, error: Callable[[str, str], MlgateError]
 ) -> tuple[Any, dict[Path_, int]]:
     """Parse one YAML document. `error(where, what)` builds the exception raised on bad input."""
+    directory = _KEPT.get()
+    if directory is None:
+        return _parse(text, source, error)
+    from mlgate import yamlcache
+
+    kept = yamlcache.load(directory, text)
+    if kept is not None:
+        return kept
+    data, lines = _parse(text, source, error)
+    yamlcache.save(directory, text, data, lines)
+    return data, lines
+
+
+def _parse(text: str, source: str, error: Callable[[str, str], MlgateError]) -> tuple[Any, dict[Path_, int]]:
     import yaml
 
     strict = _strict_loader()

@@ -84,3 +84,32 @@ def test_diff_imports_no_pydantic_with_no_config_or_once_the_config_is_validated
     assert "pydantic" in first, "the first read validates"
     assert "pydantic" not in again, "the second read comes from the cache"
     assert "yaml" not in again, "a JSON project whose config is cached parses no YAML"
+
+
+def test_a_second_diff_of_a_yaml_project_reads_its_documents_without_pyyaml(project: GitProject) -> None:
+    """params.yaml and dvc.yaml, at head and at the base, come from yamlcache once they have been parsed."""
+    project.commit(
+        "base",
+        **{
+            "dvc_dot_yaml": "metrics: [metrics.json]\nparams: [params.yaml]\n",
+            "metrics.json": {"acc": 0.9},
+            "params_dot_yaml": "lr: 0.1\n",
+        },
+    )
+    project.write("metrics.json", {"acc": 0.8})
+    project.write("params.yaml", "lr: 0.2\n")
+    first_code, first = loaded(str(project.root), "diff", "--md")
+    again_code, again = loaded(str(project.root), "diff", "--md")
+    assert (first_code, again_code) == (0, 0)
+    assert "yaml" in first
+    assert "yaml" not in again
+    ci = {**os.environ, "CI": "true"}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "diff"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=ci,
+    )
+    assert "yaml" in json.loads(done.stdout.strip().splitlines()[-1])["modules"], "never kept in CI"

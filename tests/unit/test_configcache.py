@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mlgate import configcache
+from mlgate import configcache, localcache
 from mlgate.config import Config, ReportConfig
 from mlgate.configfile import LoadedConfig, load_config, load_config_bytes
 from mlgate.errors import ConfigError
@@ -138,7 +138,7 @@ def test_no_cache_when_turned_off_or_unwritable_and_loading_still_works(tmp_path
 def test_the_cache_keeps_only_the_newest_entries(
     tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(configcache, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(localcache, "MAX_ENTRIES", 3)
     path = write(tmp_path)
     for precision in range(1, 7):
         path.write_text(CONFIG.replace("precision: 3", f"precision: {precision}"))

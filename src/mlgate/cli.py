@@ -135,17 +135,25 @@ def leave(code: int) -> NoReturn:
 
     Python's finalisation frees every module and object one by one: ≈30 ms after `mlgate diff` on a 2-core
     runner, a sixth of the command, for memory the kernel takes back at once. The atexit handlers still run
-    (coverage's, tempfile's and weakref finalizers, logging's flush); with another thread left running, or
-    under `python -i`, the exit is Python's own.
+    (tempfile's and weakref finalizers, logging's flush). The exit is Python's own with another thread left
+    running, under `python -i`, or while a tracer or profiler watches (coverage, cProfile, a debugger): they
+    write their results once the program returns.
     """
     threading = sys.modules.get("threading")
-    if sys.flags.inspect or (threading is not None and threading.active_count() > 1):
+    if sys.flags.inspect or _watched() or (threading is not None and threading.active_count() > 1):
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # NOTE: a reader that went away (`| head`)
             stream.flush()
     atexit._run_exitfuncs()
     os._exit(code)
+
+
+def _watched() -> bool:
+    """A tracer or profiler is set: sys.settrace/setprofile, or a sys.monitoring tool (Python 3.12+)."""
+    monitoring = getattr(sys, "monitoring", None)
+    tools = monitoring is not None and any(monitoring.get_tool(tool) for tool in range(6))
+    return bool(sys.gettrace() or sys.getprofile() or tools)
 
 
 def _plotter(argv: Sequence[str]) -> PlotWorker | None:

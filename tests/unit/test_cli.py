@@ -104,3 +104,14 @@ def test_leave_lets_a_running_thread_finish_as_python_does(tmp_path: Path) -> No
     assert done.returncode == 3
     assert Path(f"{marker}.t").read_text() == "done"
     assert done.stdout.startswith("buffered, no newline")
+
+
+def test_a_profiler_watching_the_console_script_still_gets_to_write_its_results(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-m", "mlgate", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0
+    assert "function calls" in done.stdout

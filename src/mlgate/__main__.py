@@ -1,5 +1,5 @@
 """`python -m mlgate`: the same entry point as the `mlgate` console script."""
 
-from mlgate.cli import entry
+from mlgate.entry import run
 
-entry()
+run()

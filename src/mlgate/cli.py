@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 from mlgate import __version__, localcache
 from mlgate.commands import Context
 from mlgate.console import Console
+from mlgate.entry import chosen_command, plotter_for
 from mlgate.errors import ExitCode, MlgateError
 from mlgate.yamlfile import keeping
 
@@ -41,9 +42,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("config", "print the effective config (secrets masked)"),
     "schema": ("config", "print the JSON Schema of .mlgate.yml"),
 }
-# NOTE: these commands draw plots; for them a worker process starts loading matplotlib (≈0.7 s) before the
-# command's own modules and config load, so both halves of a 2-core runner work at once (plotworker.py).
-DRAWS_PLOTS = frozenset({"run", "report", "demo"})
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -87,11 +85,6 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
-def chosen_command(argv: Sequence[str]) -> str | None:
-    """The subcommand named in `argv`: its first word that is not a flag."""
-    return next((arg for arg in argv if not arg.startswith("-")), None)
-
-
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -99,15 +92,19 @@ def main(
     cwd: Path | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    plotter: PlotWorker | None = None,
 ) -> int:
-    """Run one command and return its exit code (`entry`, the console script, exits with it)."""
+    """Run one command and return its exit code (entry.py, the console script, exits with it).
+
+    `plotter`: the plot worker entry.py started; a command that draws starts one when none is given.
+    """
     from mlgate.ci import process_env
 
     out = out or sys.stdout
     err = err or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
     with contextlib.ExitStack() as stack:
-        plotter = _plotter(argv)
+        plotter = plotter or plotter_for(argv)
         if plotter is not None:
             stack.callback(plotter.close)
         parser = build_parser(argv)
@@ -123,11 +120,6 @@ def main(
         ctx = Context(args=args, env=environ, cwd=cwd or Path.cwd(), console=console, plotter=plotter)
         with keeping(localcache.cache_dir(environ, "yaml")):
             return int(_dispatch(ctx, err))
-
-
-def entry() -> NoReturn:
-    """The `mlgate` console script and `python -m mlgate`: `main()`, then a quick exit with its code."""
-    leave(main())
 
 
 def leave(code: int) -> NoReturn:
@@ -154,23 +146,6 @@ def _watched() -> bool:
     monitoring = getattr(sys, "monitoring", None)
     tools = monitoring is not None and any(monitoring.get_tool(tool) for tool in range(6))
     return bool(sys.gettrace() or sys.getprofile() or tools)
-
-
-def _plotter(argv: Sequence[str]) -> PlotWorker | None:
-    """A warm plot worker for the commands that draw; None (nothing forked or imported) for the others."""
-    wants_help = any(arg in ("-h", "--help") for arg in argv)
-    if chosen_command(argv) not in DRAWS_PLOTS or wants_help:
-        return None
-    from mlgate.plotworker import PlotWorker
-
-    return PlotWorker.start(_warm_plots)
-
-
-def _warm_plots() -> None:
-    """Run in the forked worker only: the parent goes on without importing the plotting modules."""
-    from mlgate.plots import warm
-
-    warm()
 
 
 def _dispatch(ctx: Context, err: TextIO) -> ExitCode:

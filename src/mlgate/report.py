@@ -284,9 +284,14 @@ def _minimal(parts: ReportParts, max_chars: int) -> str:
 
 def compile_templates(template: Path | None) -> None:
     """Compile the Markdown (`template`, else the built-in) and HTML templates now, e.g. while the plot
-    worker draws, so that rendering afterwards only runs them (Jinja keeps what it compiled)."""
+    worker draws, so that rendering afterwards only runs them (Jinja keeps what it compiled). The built-in
+    template's partials too: Jinja compiles an `{% include %}` when it is first rendered."""
     _markdown_renderer(template)
-    load_template((str(templates_dir()),), HTML_TEMPLATE, autoescape=True, origin=None)
+    builtin = (str(templates_dir()),)
+    if template is None:
+        for partial in sorted((templates_dir() / "partials").glob("*.md.j2")):
+            load_template(builtin, f"partials/{partial.name}", autoescape=False, origin=None)
+    load_template(builtin, HTML_TEMPLATE, autoescape=True, origin=None)
 
 
 def _markdown_renderer(template: Path | None) -> Callable[[dict[str, Any]], str]:

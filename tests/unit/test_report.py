@@ -40,8 +40,8 @@ from mlgate.model import (
     ValueKind,
     Verdict,
 )
-from mlgate.report import ReportInput, render_html, render_markdown
-from mlgate.reporttemplate import templates_dir
+from mlgate.report import ReportInput, compile_templates, render_html, render_markdown
+from mlgate.reporttemplate import _environment, templates_dir
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 GFM = MarkdownIt("commonmark").enable("table")
@@ -618,3 +618,16 @@ def test_data_check_lines_are_code_spans_when_they_name_untrusted_columns() -> N
     text = render_markdown(inp)
     assert "#### Data checks\n\n- `/close: PSI 0.300, KS 0.2 (drifted)`\n- ``a|b`c: PSI 0.1``" in text
     assert not any(line.startswith("/") for line in text.splitlines())
+
+
+def test_compiling_ahead_leaves_nothing_to_compile_when_the_report_renders() -> None:
+    """bundle.py compiles the templates while the plot worker draws; rendering then only runs them."""
+    compile_templates(None)
+    compiled = {
+        autoescape: set(_environment((str(templates_dir()),), autoescape).cache or {})
+        for autoescape in (False, True)
+    }
+    render_markdown(failing())
+    render_html(failing())
+    for autoescape, before in compiled.items():
+        assert set(_environment((str(templates_dir()),), autoescape).cache or {}) == before

@@ -35,6 +35,10 @@ def bad_history(path: str) -> None:
     raise MetricsError(path, "no column `val_loss`")
 
 
+def has_3d() -> bool:
+    return sys.modules.get("mpl_toolkits.mplot3d") is not None
+
+
 def buggy() -> None:
     raise ValueError("a bug in a plot function")
 
@@ -159,3 +163,31 @@ def test_report_preview_from_the_command_line_has_both_plots_when_the_worker_dra
     assert len(list((project.root / "out").glob("*.png"))) == 2
     html = (project.root / "out" / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 2
+
+
+FRESH_WORKER = """
+import sys
+from pathlib import Path
+from mlgate import plots
+from mlgate.entry import _warm_plots
+from mlgate.plotworker import PlotWorker
+from tests.unit.test_plotworker import ROWS, has_3d
+with PlotWorker.start(_warm_plots) as worker:
+    assert worker.forked
+    print(worker.call(has_3d), worker.call(plots.plot_bars, ROWS, Path(sys.argv[1])).path)
+"""
+
+
+def test_the_console_scripts_worker_leaves_out_the_3d_projection_and_draws_the_same(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_WORKER, str(tmp_path / "worker")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    )
+    loaded, drawn = done.stdout.split()
+    assert loaded == "False"
+    assert "Axes3D" not in done.stderr
+    assert Path(drawn).read_bytes() == plots.plot_bars(ROWS, tmp_path / "here").path.read_bytes()

@@ -27,7 +27,6 @@ from mlgate.gate import evaluate
 from mlgate.gitrepo import GitRepo
 from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome, Params, Predictions
 from mlgate.parquet import MissingPyarrowError
-from mlgate.retrain import RetrainStore
 from mlgate.tree import FileTree, GitTree, WorkTree
 
 if TYPE_CHECKING:
@@ -369,6 +368,8 @@ def _store(
     if name == "git-notes":
         return GitNotesStore(repo, console.warn)
     if name == "retrain":
+        from mlgate.retrain import RetrainStore  # NOTE: here: it imports datetime and the snapshot writer
+
         return RetrainStore(repo, config, env, console) if env is not None else None
     if ci is None or ci.forge not in ("github", "gitlab") or not (ci.api_url and ci.repo):
         return None

@@ -419,6 +419,32 @@ def test_plot_bars_shows_at_most_twenty_rows_when_given_more(tmp_path: Path) -> 
     assert "metric20" not in image.alt
 
 
+def ink_columns(path: Path) -> np.ndarray:
+    """Indices of the PNG's pixel columns that hold anything but the white background."""
+    from matplotlib.image import imread
+
+    pixels = imread(path)[..., :3]
+    return np.flatnonzero((pixels < 0.99).any(axis=(0, 2)))
+
+
+def test_plot_bars_leaves_the_figure_edges_blank_when_names_values_and_title_are_long(tmp_path: Path) -> None:
+    rows = [("W" * 40, 1234567.0, -7654321.0), ("gain", -1.0, 2.0), ("loss", -1e14, None)]
+    image = plots.plot_bars(rows, tmp_path, title="M" * 80)
+    from matplotlib.image import imread
+
+    pixels = imread(image.path)[..., :3]
+    edges = [pixels[:2], pixels[-2:], pixels[:, :2], pixels[:, -2:]]
+    assert all((edge >= 0.99).all() for edge in edges)
+
+
+@pytest.mark.parametrize("name", ["a", "eval.validation.top5_accuracy_macro"])
+def test_plot_bars_starts_the_names_at_the_left_edge_when_names_are_short_or_long(
+    tmp_path: Path, name: str
+) -> None:
+    image = plots.plot_bars([(name, 0.8, 0.9), (name[:1], 0.1, 0.2)], tmp_path)
+    assert 2 <= ink_columns(image.path)[0] <= 8
+
+
 def test_plot_bars_is_byte_identical_when_rendered_twice(tmp_path: Path) -> None:
     rows = [("eval.accuracy", 0.91, 0.93), ("latency_ms", 120.0, 101.0)]
     assert (

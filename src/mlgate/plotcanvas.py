@@ -1,4 +1,4 @@
-"""The canvas every plot is drawn on: the house style, the deterministic PNG writer, and plain figure text.
+"""The canvas every plot is drawn on: the house style and palette, the deterministic PNG writer, plain text.
 
 Rendering uses matplotlib's object API (`Figure` and the Agg canvas, never pyplot's global state) inside an
 `rc_context` built from matplotlib's defaults, so a `matplotlibrc` in the user's repository cannot restyle the
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.4, 3.6, 100
 FONT = "DejaVu Sans"  # bundled with matplotlib, so the glyph check in `plain` is exact
+# Okabe & Ito's palette, told apart with every common colour-vision deficiency.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+HEAD, BASE = PALETTE[0], "#7A7A7A"
 
 _STYLE: dict[str, Any] = {
     "font.family": [FONT],

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypeGuard
 
 from mlgate.model import PlotImage, format_number
-from mlgate.plotcanvas import BASE, HEAD, HEIGHT_IN, plain, renderer, save_png
+from mlgate.plotcanvas import BASE, EDGE_PX, HEAD, HEIGHT_IN, plain, renderer, save_png
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 MAX_BARS = 20
 _XLABEL = "each metric scaled to the larger of base and head"
-_EDGE_PX, _GAP_PX = 4.0, 4.0  # figure edge to any text; bar end to its value label
+_GAP_PX = 4.0  # bar end to its value label
 
 
 def plot_bars(rows: Sequence[Bar], out_dir: Path, title: str = "Gated metrics: base vs head") -> PlotImage:
@@ -128,14 +128,14 @@ def _place_bars(
 
     rc, draws, pt = matplotlib.rcParams, renderer(fig), fig.dpi / 72
     tick = (rc["ytick.major.size"] + rc["ytick.major.pad"]) * pt
-    left = _EDGE_PX + max((name.get_window_extent(draws).width for name in names), default=0.0) + tick
-    _fit_width(ax.title, fig.bbox.width - 2 * _EDGE_PX, draws)
-    top = _EDGE_PX + ax.title.get_window_extent(draws).height + rc["axes.titlepad"] * pt
+    left = EDGE_PX + max((name.get_window_extent(draws).width for name in names), default=0.0) + tick
+    _fit_width(ax.title, fig.bbox.width - 2 * EDGE_PX, draws)
+    top = EDGE_PX + ax.title.get_window_extent(draws).height + rc["axes.titlepad"] * pt
     floor = legend.get_window_extent(draws).y1 if legend is not None else 0.0
     labelpad = rc["axes.labelpad"] * pt
-    bottom = floor + _EDGE_PX + ax.xaxis.label.get_window_extent(draws).height + labelpad
+    bottom = floor + EDGE_PX + ax.xaxis.label.get_window_extent(draws).height + labelpad
     width, height = fig.bbox.width, fig.bbox.height
-    box = (left, bottom, width - left - _EDGE_PX, height - bottom - top)
+    box = (left, bottom, width - left - EDGE_PX, height - bottom - top)
     ax.set_position((box[0] / width, box[1] / height, box[2] / width, box[3] / height))
     for name in names:
         name.set_x(-tick / box[2])
@@ -171,5 +171,5 @@ def _fit_width(text: Text, width: float, draws: RendererAgg) -> None:
 def _centred(text: Text, box: tuple[float, float, float, float], width: float, draws: RendererAgg) -> float:
     """x, as a fraction of the axes `box` (px), that centres `text` over it, moved to stay in the figure."""
     half = text.get_window_extent(draws).width / 2
-    centre = max(_EDGE_PX + half, min(box[0] + box[2] / 2, width - _EDGE_PX - half))
+    centre = max(EDGE_PX + half, min(box[0] + box[2] / 2, width - EDGE_PX - half))
     return (centre - box[0]) / box[2]

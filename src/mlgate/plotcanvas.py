@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.4, 3.6, 100
 FONT = "DejaVu Sans"  # bundled with matplotlib, so the glyph check in `plain` is exact
+EDGE_PX = 4.0  # a layout computed by hand keeps every text this far inside the figure's edge
 # Okabe & Ito's palette, told apart with every common colour-vision deficiency.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 HEAD, BASE = PALETTE[0], "#7A7A7A"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mlgate import plotbars
-from tests.unit.test_plots import HOSTILE, png_size
+from tests.unit.test_plots import HOSTILE, ink, png_size
 
 
 def test_plot_bars_renders_when_metric_names_are_hostile(tmp_path: Path) -> None:
@@ -40,13 +40,6 @@ def test_plot_bars_shows_at_most_twenty_rows_when_given_more(tmp_path: Path) -> 
     image = plotbars.plot_bars(rows, tmp_path)
     assert image.alt.endswith("metric19 (first 20 of 25)")
     assert "metric20" not in image.alt
-
-
-def ink(path: Path) -> np.ndarray:
-    """Where the PNG holds anything but the white background: a (height, width) mask."""
-    from matplotlib.image import imread
-
-    return (imread(path)[..., :3] < 0.99).any(axis=2)
 
 
 def test_plot_bars_leaves_the_figure_edges_blank_when_names_values_and_title_are_long(tmp_path: Path) -> None:

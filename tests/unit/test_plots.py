@@ -46,6 +46,13 @@ def png_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
+def ink(path: Path) -> np.ndarray:
+    """Where the PNG holds anything but the white background: a (height, width) mask."""
+    from matplotlib.image import imread
+
+    return (imread(path)[..., :3] < 0.99).any(axis=2)
+
+
 def png_text_keys(data: bytes) -> list[bytes]:
     keys, at = [], 8
     while at < len(data):
@@ -284,6 +291,17 @@ def test_plot_confusion_renders_when_labels_are_hostile(tmp_path: Path, k: int) 
     labels = tuple(HOSTILE[i % len(HOSTILE)] + str(i) for i in range(k))
     image = plots.plot_confusion(multi_preds(k=k, labels=labels), tmp_path)
     assert png_size(image.path) == (640, 360)
+
+
+def test_plot_confusion_leaves_the_figure_edges_blank_when_labels_are_long(tmp_path: Path) -> None:
+    labels = tuple(f"{'W' * 20}{i}" for i in range(12))
+    image = plots.plot_confusion(multi_preds(k=12, labels=labels), tmp_path, multi_preds(k=12, seed=2))
+    drawn = ink(image.path)
+    assert drawn.any()
+    assert not drawn[:2].any()
+    assert not drawn[-2:].any()
+    assert not drawn[:, :2].any()
+    assert not drawn[:, -2:].any()
 
 
 def test_plot_confusion_is_byte_identical_when_rendered_twice(tmp_path: Path) -> None:

@@ -230,7 +230,7 @@ def _curve(spec: CurvePlot, sources: _PlotSources, folder: Path) -> Pending[Plot
 def _bars(spec: BarsPlot, sources: _PlotSources, folder: Path) -> Pending[PlotImage]:
     import fnmatch
 
-    from mlgate.plots import plot_bars
+    from mlgate.plotbars import plot_bars
 
     rows = []
     for result in sources.evaluation.gate.results:

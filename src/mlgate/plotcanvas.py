@@ -1,4 +1,4 @@
-"""The canvas every plot is drawn on: the house style, the deterministic PNG writer, and plain figure text.
+"""The canvas every plot is drawn on: the house style and palette, the deterministic PNG writer, plain text.
 
 Rendering uses matplotlib's object API (`Figure` and the Agg canvas, never pyplot's global state) inside an
 `rc_context` built from matplotlib's defaults, so a `matplotlibrc` in the user's repository cannot restyle the
@@ -14,13 +14,18 @@ import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.figure import Figure
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.4, 3.6, 100
 FONT = "DejaVu Sans"  # bundled with matplotlib, so the glyph check in `plain` is exact
+EDGE_PX = 4.0  # a layout computed by hand keeps every text this far inside the figure's edge
+# Okabe & Ito's palette, told apart with every common colour-vision deficiency.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+HEAD, BASE = PALETTE[0], "#7A7A7A"
 
 _STYLE: dict[str, Any] = {
     "font.family": [FONT],
@@ -49,7 +54,8 @@ def save_png(
 ) -> Path:
     """Draw a fresh Figure under the house style and write it to `out_dir` as a deterministic PNG.
 
-    `fixed`: one axes with short tick labels, laid out by `_MARGINS`; otherwise by constrained layout.
+    `fixed`: no layout engine; subplots get `_MARGINS`, and `draw` may place its axes itself (`add_axes`,
+    from text measured with `renderer`). Otherwise constrained layout places everything.
     """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -68,6 +74,20 @@ def save_png(
         # stamp); metadata={"Software": None} removes that (matplotlib docs, Figure.savefig `metadata`).
         fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
     return path
+
+
+def renderer(fig: Figure) -> RendererAgg:
+    """The Agg renderer that `save_png` will draw `fig` with, to measure text before placing the axes.
+
+    `Text.get_window_extent(renderer(fig))` is the box the text will be drawn in, in pixels.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # NOTE: FigureCanvasAgg.get_renderer keeps one renderer per (width, height, dpi), and savefig at the
+    # figure's own dpi draws with that same one, so measuring first costs no second buffer. backend_agg
+    # ships no type hints, hence the ignore.
+    canvas = cast(FigureCanvasAgg, fig.canvas)
+    return cast("RendererAgg", canvas.get_renderer())  # type: ignore[no-untyped-call]
 
 
 def png_name(title: str) -> str:

@@ -1,22 +1,34 @@
-"""The report's pictures: training curves, confusion matrices, ROC/PR curves and metric bars as PNG files.
+"""The report's pictures: training curves, confusion matrices and ROC/PR curves as PNG files.
 
 Each `plot_*` says what to draw on a fresh Figure; plotcanvas.py draws it under the house style into a
 deterministic PNG, and makes every string that reaches a figure (titles, metric and class names) plain
-text. User images (`kind: image`) are collected here too. matplotlib and numpy are imported inside the
-functions that need them.
+text (the metric bars, laid out by hand, are plotbars.py's). User images (`kind: image`) are collected
+here too. matplotlib and numpy are imported inside the functions that need them.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mlgate.errors import ConfigError, MetricsError
-from mlgate.model import PlotImage, Predictions, format_number
-from mlgate.plotcanvas import DPI, FONT, HEIGHT_IN, WIDTH_IN, font_glyphs, plain, png_name, save_png
+from mlgate.model import PlotImage, Predictions
+from mlgate.plotcanvas import (
+    BASE,
+    DPI,
+    EDGE_PX,
+    FONT,
+    HEAD,
+    PALETTE,
+    WIDTH_IN,
+    font_glyphs,
+    plain,
+    png_name,
+    renderer,
+    save_png,
+)
 from mlgate.plotdata import (
     area_under,
     average_precision,
@@ -30,18 +42,17 @@ from mlgate.plotdata import (
 if TYPE_CHECKING:
     import numpy as np
     from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
     Array = np.ndarray[Any, Any]
     Curve = tuple[Array, Array]
     Table = Mapping[str, Sequence[float] | Array]  # a history: column name → values (list or numpy array)
-    Bar = tuple[str, float | None, float | None]  # a gated metric: name, base value, head value
 
 BUCKETS = int(WIDTH_IN * DPI)  # one min/max bucket per pixel column of the figure
-# Okabe & Ito's palette, told apart with every common colour-vision deficiency.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
-HEAD, BASE = PALETTE[0], "#7A7A7A"
-ANNOTATE_CLASSES, MAX_BARS = 10, 20
+ANNOTATE_CLASSES = 10
+_BAR_GAP_PX = 12.0  # confusion matrix: the last panel to its colour bar
 MAX_IMAGES, MAX_IMAGE_BYTES = 20, 5 * 1024 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _BASE_LINE: dict[str, Any] = {"linestyle": "--", "linewidth": 1.3, "alpha": 0.8}
@@ -120,15 +131,75 @@ def plot_confusion(
     matrices = [(label, compute_confusion(p), p) for label, p in panels if p is not None]
 
     def draw(fig: Figure) -> None:
-        axes = fig.subplots(1, len(matrices), squeeze=False)[0]
+        axes = [fig.add_axes((0.0, 0.0, 1.0, 1.0)) for _ in matrices]
         for ax, (label, counts, p) in zip(axes, matrices, strict=True):
             image = _draw_confusion(ax, counts, _class_names(p, counts.shape[0]))
-            ax.set_title(label)
-        fig.colorbar(image, ax=list(axes), shrink=0.85, label="share of the true class")
-        fig.suptitle(plain(title))
+            ax.set_title(label, y=1.0)  # a given y: placed by _place_confusion, not moved by Axes.draw
+        cax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        fig.colorbar(image, cax=cax, label="share of the true class", ticks=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+        _place_confusion(fig, axes, cax, fig.suptitle(plain(title)))
 
     alt = f"{title} of {preds.source}" + (f" beside the base's ({base.source})" if base is not None else "")
-    return PlotImage(title, save_png(title, out_dir, draw), alt)
+    return PlotImage(title, save_png(title, out_dir, draw, fixed=True), alt)
+
+
+class _Margins(NamedTuple):
+    """What the confusion figure's text needs around its panels, in pixels, as measured (lists: per panel)."""
+
+    names: list[float]  # left of a panel: its y tick labels and ticks
+    left: list[float]  # left of a panel: names, the y label, a pad either side
+    below: list[float]  # below a panel: its x tick labels and ticks
+    bottom: float  # figure bottom to the panels: the deepest below, the x label and its pad, the edge
+    above: float  # panels to figure top: panel titles, the suptitle, the edges
+    bar: float  # right of the last panel, the colour bar aside: the gap, its ticks, its label
+    pad: float  # axes.labelpad
+
+
+def _measure_confusion(fig: Figure, axes: list[Axes], cax: Axes, heading: Text) -> _Margins:
+    import matplotlib
+
+    draws, pt, rc = renderer(fig), fig.dpi / 72, matplotlib.rcParams
+    tick, pad = (rc["xtick.major.size"] + rc["xtick.major.pad"]) * pt, rc["axes.labelpad"] * pt
+    names = [_extent(draws, ax.get_yticklabels(), 0) + tick for ax in axes]
+    ylabel, xlabel = _extent(draws, [axes[0].yaxis.label], 0), _extent(draws, [axes[0].xaxis.label], 1)
+    below = [_extent(draws, ax.get_xticklabels(), 1) + tick for ax in axes]
+    titles = _extent(draws, [ax.title for ax in axes if ax.get_title()], 1)
+    titles += rc["axes.titlepad"] * pt if titles else 0.0
+    bar = _extent(draws, cax.get_yticklabels(), 0) + _extent(draws, [cax.yaxis.label], 0)
+    return _Margins(
+        names,
+        [width + ylabel + 2 * pad for width in names],
+        below,
+        EDGE_PX + max(below) + xlabel + pad,
+        2 * EDGE_PX + _extent(draws, [heading], 1) + titles,
+        _BAR_GAP_PX + tick + bar + pad,
+        pad,
+    )
+
+
+def _place_confusion(fig: Figure, axes: list[Axes], cax: Axes, heading: Text) -> None:
+    """Square panels as large as the figure allows beside their measured text, the colour bar right of them
+    (85 % of their height, a twentieth as wide), all centred: what constrained layout did, in one draw."""
+    room = _measure_confusion(fig, axes, cax, heading)
+    width, height, n = fig.bbox.width, fig.bbox.height, len(axes)
+    tall = height - room.above - room.bottom
+    side = min((width - 2 * EDGE_PX - sum(room.left) - room.bar) / (n + 0.85 / 20), tall)
+    x = (width - sum(room.left) - n * side - room.bar - 0.85 * side / 20) / 2
+    y = room.bottom + (tall - side) / 2
+    for ax, left, names, below in zip(axes, room.left, room.names, room.below, strict=True):
+        x += left
+        ax.set_position((x / width, y / height, side / width, side / height))
+        ax.yaxis.set_label_coords(-(names + room.pad) / side, 0.5)
+        ax.xaxis.set_label_coords(0.5, -(below + room.pad) / side)
+        x += side
+    bar = (x + _BAR_GAP_PX, y + 0.075 * side, 0.85 * side / 20, 0.85 * side)
+    cax.set_position((bar[0] / width, bar[1] / height, bar[2] / width, bar[3] / height))
+    heading.set_y(1.0 - EDGE_PX / height)
+
+
+def _extent(draws: RendererAgg, texts: Sequence[Text], axis: int) -> float:
+    """The widest (axis 0) or tallest (axis 1) of `texts` as drawn, in pixels; 0 for none."""
+    return max((t.get_window_extent(draws).size[axis] for t in texts), default=0.0)
 
 
 def _class_names(preds: Predictions, k: int) -> list[str]:
@@ -220,42 +291,6 @@ def _plot_rates(
 
     texts = [f"head {head[2]}"] + ([f"base {base[2]}"] if base is not None else [])
     return PlotImage(title, save_png(title, out_dir, draw, fixed=True), f"{title}: {', '.join(texts)}")
-
-
-def plot_bars(rows: Sequence[Bar], out_dir: Path, title: str = "Gated metrics: base vs head") -> PlotImage:
-    """Base (grey) and head (blue) bars per metric, each row scaled to its larger value, values written on."""
-    shown = list(rows[:MAX_BARS])
-    more = f" (first {MAX_BARS} of {len(rows)})" if len(rows) > MAX_BARS else ""
-
-    def draw(fig: Figure) -> None:
-        ax = fig.add_subplot()
-        lengths = [_bar_row(ax, i, base, head, first=i == 0) for i, (_, base, head) in enumerate(shown)]
-        ax.set_yticks(range(len(shown)), [plain(name, 32) for name, _, _ in shown])
-        left = -1.45 if min(itertools.chain([0.0], *lengths)) < 0 else 0.0
-        ax.set(xlim=(left, 1.45), xticks=[], ylim=(max(len(shown), 1) - 0.5, -0.5), title=plain(title + more))
-        ax.set_xlabel("each metric scaled to the larger of base and head")
-        ax.grid(False)
-        if shown:
-            fig.legend(loc="outside lower center", ncols=2)
-
-    height = max(HEIGHT_IN, 0.32 * len(shown) + 1.2)
-    alt = f"{title}: {', '.join(name for name, _, _ in shown)}{more}"
-    return PlotImage(title, save_png(title, out_dir, draw, height), alt)
-
-
-def _bar_row(ax: Axes, row: int, base: float | None, head: float | None, *, first: bool) -> list[float]:
-    """One metric's two bars at y = row, labelled with their values; returns the bars' scaled lengths."""
-    finite = [abs(v) for v in (base, head) if v is not None and math.isfinite(v)]
-    scale = max(finite, default=0.0) or 1.0
-    lengths = []
-    for offset, value, colour, side in ((-0.2, head, HEAD, "head"), (0.2, base, BASE, "base")):
-        length = value / scale if value is not None and math.isfinite(value) else 0.0
-        ax.barh(row + offset, length, height=0.38, color=colour, label=side if first else None)
-        text = "—" if value is None or math.isnan(value) else format_number(value)
-        ha = "right" if length < 0 else "left"
-        ax.text(length + math.copysign(0.02, length), row + offset, text, va="center", ha=ha, fontsize=7)
-        lengths.append(length)
-    return lengths
 
 
 def collect_images(

@@ -46,6 +46,13 @@ def png_size(path: Path) -> tuple[int, int]:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
+def ink(path: Path) -> np.ndarray:
+    """Where the PNG holds anything but the white background: a (height, width) mask."""
+    from matplotlib.image import imread
+
+    return (imread(path)[..., :3] < 0.99).any(axis=2)
+
+
 def png_text_keys(data: bytes) -> list[bytes]:
     keys, at = [], 8
     while at < len(data):
@@ -286,6 +293,17 @@ def test_plot_confusion_renders_when_labels_are_hostile(tmp_path: Path, k: int) 
     assert png_size(image.path) == (640, 360)
 
 
+def test_plot_confusion_leaves_the_figure_edges_blank_when_labels_are_long(tmp_path: Path) -> None:
+    labels = tuple(f"{'W' * 20}{i}" for i in range(12))
+    image = plots.plot_confusion(multi_preds(k=12, labels=labels), tmp_path, multi_preds(k=12, seed=2))
+    drawn = ink(image.path)
+    assert drawn.any()
+    assert not drawn[:2].any()
+    assert not drawn[-2:].any()
+    assert not drawn[:, :2].any()
+    assert not drawn[:, -2:].any()
+
+
 def test_plot_confusion_is_byte_identical_when_rendered_twice(tmp_path: Path) -> None:
     first = plots.plot_confusion(multi_preds(), tmp_path / "a")
     second = plots.plot_confusion(multi_preds(), tmp_path / "b")
@@ -383,48 +401,6 @@ def test_plot_roc_and_pr_raise_metrics_error_when_predictions_do_not_fit(
         plot(preds, tmp_path)  # type: ignore[operator]
     assert caught.value.where == preds.source
     assert not list(tmp_path.iterdir())
-
-
-# --- metric bars -----------------------------------------------------------------------------------------
-
-
-def test_plot_bars_renders_when_metric_names_are_hostile(tmp_path: Path) -> None:
-    rows = [(name, 0.5 + i, 0.6 + i) for i, name in enumerate(HOSTILE)]
-    image = plots.plot_bars(rows, tmp_path, title="$\\frac{$ gates_")
-    width, height = png_size(image.path)
-    assert width == 640
-    assert height >= 360
-
-
-def test_plot_bars_renders_when_values_are_missing_negative_or_infinite(tmp_path: Path) -> None:
-    rows = [
-        ("a", None, 1.0),
-        ("b", -2.0, 3.0),
-        ("c", float("nan"), float("inf")),
-        ("d", 0.0, 0.0),
-        ("e", None, None),
-    ]
-    image = plots.plot_bars(rows, tmp_path)
-    assert png_size(image.path) == (640, 360)
-
-
-def test_plot_bars_renders_an_empty_chart_when_no_metric_is_gated(tmp_path: Path) -> None:
-    assert png_size(plots.plot_bars([], tmp_path).path) == (640, 360)
-
-
-def test_plot_bars_shows_at_most_twenty_rows_when_given_more(tmp_path: Path) -> None:
-    rows = [(f"metric{i}", float(i), float(i + 1)) for i in range(25)]
-    image = plots.plot_bars(rows, tmp_path)
-    assert image.alt.endswith("metric19 (first 20 of 25)")
-    assert "metric20" not in image.alt
-
-
-def test_plot_bars_is_byte_identical_when_rendered_twice(tmp_path: Path) -> None:
-    rows = [("eval.accuracy", 0.91, 0.93), ("latency_ms", 120.0, 101.0)]
-    assert (
-        plots.plot_bars(rows, tmp_path / "a").path.read_bytes()
-        == plots.plot_bars(rows, tmp_path / "b").path.read_bytes()
-    )
 
 
 # --- user images -----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mlgate import plots
+from mlgate import plotbars, plots
 from mlgate.errors import MetricsError
 from mlgate.plotworker import PlotWorker
 from tests.gitproject import GitProject
@@ -56,8 +56,8 @@ def test_plot_is_drawn_in_the_child_and_matches_an_in_process_render_when_forked
 ) -> None:
     assert worker.forked
     assert worker.call(where_am_i) != os.getpid()
-    there = worker.call(plots.plot_bars, ROWS, tmp_path / "worker")
-    here = plots.plot_bars(ROWS, tmp_path / "here")
+    there = worker.call(plotbars.plot_bars, ROWS, tmp_path / "worker")
+    here = plotbars.plot_bars(ROWS, tmp_path / "here")
     assert there.path.parent == tmp_path / "worker"
     assert there.path.read_bytes() == here.path.read_bytes()
     assert (there.title, there.alt) == (here.title, here.alt)
@@ -66,8 +66,8 @@ def test_plot_is_drawn_in_the_child_and_matches_an_in_process_render_when_forked
 def test_submitted_plots_come_back_in_order_when_several_are_in_flight(
     worker: PlotWorker, tmp_path: Path
 ) -> None:
-    first = worker.submit(plots.plot_bars, ROWS, tmp_path, title="first")
-    second = worker.submit(plots.plot_bars, ROWS[:1], tmp_path, title="second")
+    first = worker.submit(plotbars.plot_bars, ROWS, tmp_path, title="first")
+    second = worker.submit(plotbars.plot_bars, ROWS[:1], tmp_path, title="second")
     assert second.result().title == "second"
     assert first.result().title == "first"
 

@@ -111,15 +111,18 @@ class GitRepo:
     """A work tree whose top level is `root`."""
 
     root: Path
+    _head: str | None = field(default=None, repr=False, compare=False)  # noted by `discover`
     # commit SHA → committer date (ISO 8601), noted by `ancestors` for `commit_date`
     _dates: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def discover(cls, start: Path) -> GitRepo:
-        """The repository containing `start`, or GitError when there is none."""
+    def discover(cls, start: Path, *, note_head: bool = False) -> GitRepo:
+        """The repository containing `start`, or GitError when there is none. `note_head`: look up HEAD's
+        commit in the same git process, for `head` to answer; only for a caller that moves no HEAD."""
+        head_args = ["--verify", "--quiet", "HEAD^{commit}"] if note_head else []
         try:
             done = subprocess.run(
-                ["git", "rev-parse", "--show-toplevel"],
+                ["git", "rev-parse", "--show-toplevel", *head_args],
                 cwd=start,
                 capture_output=True,
                 text=True,
@@ -127,13 +130,18 @@ class GitRepo:
             )
         except FileNotFoundError:
             raise GitError("git", "not installed", hint=NOT_INSTALLED_HINT) from None
-        if done.returncode != 0:
+        # NOTE: rev-parse prints the top level before it looks HEAD up: in a repository without a commit
+        # it prints the top level and exits 1 (`head` then fails as it always did); outside one, nothing.
+        if done.returncode != 0 and not (note_head and done.stdout.strip()):
             raise GitError(
                 str(start),
                 "not a git repository",
                 hint="run mlgate inside a git clone (baselines are read from its history)",
             )
-        return cls(Path(done.stdout.strip()))
+        top, head = done.stdout, ""
+        if note_head and done.returncode == 0:
+            top, _, head = top.rstrip("\n").rpartition("\n")
+        return cls(Path(top.strip()), _head=head or None)
 
     def git(self, *args: str, check: bool = True, input: str | None = None) -> str:
         """Run git in the repository; returns stdout. On failure raises GitError with git's last line."""
@@ -175,7 +183,8 @@ class GitRepo:
         raise GitError(f"--base {rev}", "unknown revision", hint=hint)
 
     def head(self) -> str:
-        return self.resolve("HEAD")
+        """HEAD's commit: the one `discover(note_head=True)` saw, else looked up now."""
+        return self._head or self.resolve("HEAD")
 
     def is_shallow(self) -> bool:
         return (self.try_git("rev-parse", "--is-shallow-repository") or "").strip() == "true"

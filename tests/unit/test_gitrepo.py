@@ -113,3 +113,42 @@ def test_ancestors_note_the_dates_commit_date_gives(project: GitProject) -> None
     repo = GitRepo(project.root)
     assert repo.ancestors(second, 5) == [second, first]
     assert repo.commit_date(first) == project.git("show", "-s", "--format=%cI", first)
+
+
+def test_discover_notes_the_head_it_finds_when_asked_from_a_subdirectory_or_a_worktree(
+    project: GitProject, tmp_path: Path
+) -> None:
+    sha = project.commit("one", sub__a_dot_txt="a")
+    project.git("worktree", "add", "-q", "-b", "other", str(tmp_path / "wt"))
+    for start, top in ((project.root / "sub", project.root), (tmp_path / "wt", tmp_path / "wt")):
+        repo = GitRepo.discover(start, note_head=True)
+        assert repo == GitRepo.discover(start)
+        assert repo.root == top.resolve()
+        assert repo.head() == sha == GitRepo.discover(start).head()
+
+
+def test_discover_noting_head_fails_like_head_when_the_repository_has_no_commit(
+    project: GitProject,
+) -> None:
+    for repo in (GitRepo.discover(project.root, note_head=True), GitRepo.discover(project.root)):
+        assert repo.root == project.root.resolve()
+        with pytest.raises(GitError, match="unknown revision") as caught:
+            repo.head()
+        assert (caught.value.where, caught.value.hint) == (
+            "--base HEAD",
+            "check the name with `git log --oneline --all`",
+        )
+
+
+def test_discover_outside_a_work_tree_is_not_a_git_repository_with_or_without_noting_head(
+    project: GitProject, tmp_path: Path
+) -> None:
+    project.commit("one")
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    (tmp_path / "plain").mkdir()
+    for start in (bare, project.root / ".git", tmp_path / "plain"):
+        for note_head in (False, True):
+            with pytest.raises(GitError, match="not a git repository") as caught:
+                GitRepo.discover(start, note_head=note_head)
+            assert caught.value.where == str(start)

@@ -55,7 +55,7 @@ def evaluate_here(ctx: Context, *, confirm: bool = False) -> Evaluation:
     from mlgate.gitrepo import GitRepo
     from mlgate.pipeline import evaluate_checkout, load_effective_config
 
-    repo = GitRepo.discover(ctx.cwd)
+    repo = GitRepo.discover(ctx.cwd, note_head=True)  # NOTE: diff, report, explain move no HEAD
     loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env)
     rev, base, strict = ctx.flag("rev"), ctx.flag("base"), bool(ctx.flag("strict"))
     confirm_env = ctx.env if confirm else None

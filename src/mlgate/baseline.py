@@ -79,7 +79,7 @@ class CommittedFileStore:
     def load(self, sha: str) -> Baseline | None:
         from mlgate.metrics import load_metrics, load_params
 
-        tree = GitTree(self.repo.root, sha)
+        tree = GitTree(self.repo, sha)
         tree.preload([*(self.metrics or ()), *(self.params or ())])
         try:
             metrics = load_metrics(tree, self.metrics)

@@ -250,25 +250,35 @@ class GitRepo:
 
     def branch_ref(self, branch: str) -> str | None:
         """The ref for `branch`: the local branch, else `origin/<branch>`, else None."""
-        return self._branch_ref_and_parents(branch)[0]
+        return self._branch_tip_and_parents(branch)[0]
 
-    def _branch_ref_and_parents(self, branch: str, sha: str | None = None) -> tuple[str | None, list[str]]:
-        """`branch_ref(branch)` and the parents of commit `sha` (if given), from one git process."""
+    def _branch_tip_and_parents(
+        self, branch: str, sha: str | None = None
+    ) -> tuple[str | None, str | None, list[str]]:
+        """`branch_ref(branch)`, the commit it names (None for another kind of object), and the parents of
+        commit `sha` (if given), from one round of reads."""
         candidates = (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}")
         found = self.read_objects(*candidates, *([f"{sha}^{{commit}}"] if sha else []))
-        ref = next((name for name, obj in zip(candidates, found, strict=False) if obj is not None), None)
+        named = next(
+            ((name, obj) for name, obj in zip(candidates, found[:2], strict=True) if obj is not None), None
+        )
         commit = found[2] if sha else None
-        return ref, commit.parents if commit is not None else []
+        parents = commit.parents if commit is not None else []
+        if named is None:
+            return None, None, parents
+        return named[0], named[1].sha if named[1].type == "commit" else None, parents
 
     def merge_base(self, head: str, branch: str) -> str:
         """The commit a change of `head` forked from `branch` (DESIGN §5); fetches what the clone lacks."""
-        ref, parents = self._branch_ref_and_parents(branch, head)
+        ref, tip, parents = self._branch_tip_and_parents(branch, head)
         if ref is None and self.fetch_branch(branch):
             ref = self.branch_ref(branch)
         if ref is None:
             hint = SHALLOW_HINT if self.is_shallow() else f"fetch it: git fetch origin {branch}"
             raise GitError(f"baseline.branch {branch}", "no such branch here", hint=hint)
         head = self._pr_side(head, parents, ref)
+        if head == tip:  # NOTE: the branch is at the change itself (just branched, or a run on the branch)
+            return head  # and `git merge-base` would answer the same, also in a shallow clone
         out = self.try_git("merge-base", head, ref)
         steps = iter(DEEPEN_STEPS)
         while not out and self.is_shallow() and self.deepen(next(steps, 0)):

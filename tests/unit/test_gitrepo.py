@@ -250,3 +250,15 @@ def test_a_name_with_a_line_break_is_refused_before_git_is_asked_anything(projec
             repo.read_objects("HEAD:a.txt", "HEAD\nHEAD")
         assert _batch_processes() == []
         assert repo.read_objects("HEAD:a.txt")[0] is not None
+
+
+def test_merge_base_answers_as_git_does_when_the_branch_is_at_the_change_or_behind_it(
+    project: GitProject,
+) -> None:
+    base = project.commit("one")
+    project.branch("feature")
+    with GitRepo(project.root) as repo:
+        assert repo.merge_base(base, "main") == base == project.git("merge-base", base, "main")
+        ahead = project.commit("two")
+        assert repo.merge_base(ahead, "main") == base == project.git("merge-base", ahead, "main")
+        assert repo.merge_base("HEAD", "main") == base

@@ -166,8 +166,10 @@ class GitTree:
         return size
 
     def read_bytes(self, path: str) -> bytes:
-        self.size(path)
+        size = self.size(path)
         found = self._preloaded.get(path)
+        if (found is None or found.content is None) and _is_plain(path):
+            [found] = self.repo.read_objects(f"{self.rev}:{path}", keep_up_to=size)
         if found is not None and found.content is not None:
             return found.content
         return _git(self.root, "cat-file", "blob", f"{self.rev}:{path}")

@@ -62,3 +62,15 @@ def test_preloaded_git_tree_answers_like_the_listing_when_paths_are_plain_or_not
     assert tree.glob("eval/*.json") == ["eval/m.json"]
     with pytest.raises(MetricsError, match="no such file in that commit"):
         tree.read_bytes("gone.json")
+
+
+def test_git_tree_reads_a_file_over_the_preload_limit_whole_when_asked_for_it(project: GitProject) -> None:
+    big = "x" * (3 << 19) + "end"  # 1.5 MiB: preload keeps its size, not its content
+    sha = project.commit("one", big_dot_txt=big, eval__m_dot_json='{"a": 1}')
+    with GitRepo(project.root) as repo:
+        tree = GitTree(repo, sha)
+        tree.preload(["big.txt"])
+        assert tree.size("big.txt") == len(big)
+        assert tree.read_bytes("big.txt") == big.encode()
+        assert tree.glob("eval/*.json") == ["eval/m.json"]
+        assert tree.read_bytes("eval/m.json") == b'{"a": 1}', "a listed file is read in the batch too"

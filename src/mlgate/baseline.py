@@ -77,10 +77,10 @@ class CommittedFileStore:
         self.warn = warn
 
     def load(self, sha: str) -> Baseline | None:
-        from mlgate.metrics import load_metrics, load_params
+        from mlgate.metrics import load_metrics, load_params, paths_to_read
 
-        tree = GitTree(self.repo.root, sha)
-        tree.preload([*(self.metrics or ()), *(self.params or ())])
+        tree = GitTree(self.repo, sha)
+        tree.preload(paths_to_read(self.metrics, self.params))
         try:
             metrics = load_metrics(tree, self.metrics)
         except MetricsError as exc:

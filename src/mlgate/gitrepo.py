@@ -5,14 +5,15 @@ the merge-base: `merge_base` then fetches the branch from origin and deepens the
 times before failing with the `fetch-depth: 0` hint.
 
 Each git process costs a fork and an exec (milliseconds on a CI runner), so the reads that go together share
-one: `read_objects` looks up several objects in one `git cat-file --batch`, and `ancestors` also notes the
-commit dates that `commit_date` then answers from.
+one: a `GitRepo`'s object reads (the branch and HEAD's parents for the merge-base, then the base's files) go
+to one long-lived `git cat-file --batch` (`ObjectReader`), `discover` can note HEAD with the top level, and
+`ancestors` also notes the commit dates that `commit_date` then answers from.
 """
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ DEEPEN_STEPS = (50, 500)  # commits added per `git fetch --deepen` before giving
 FETCH_TIMEOUT_S = 120.0
 NOT_INSTALLED_HINT = "install git; baselines are read from history"
 _CHUNK = 1 << 16
+STOP_TIMEOUT_S = 2.0  # for `git cat-file --batch` to exit once its input ends
 
 
 @dataclass(frozen=True)
@@ -46,41 +48,82 @@ class GitObject:
         return [line[7:] for line in header.splitlines() if line.startswith("parent ")]
 
 
-def read_objects(root: Path, names: Sequence[str], keep_up_to: int = 1 << 20) -> list[GitObject | None]:
-    """Each named object (`<rev>`, `<rev>:<path>`) through one `git cat-file --batch`, None where git has
-    none; content over `keep_up_to` bytes is skipped, not held. The names go one at a time (git answers each
-    before reading the next), so no pipe fills up while the other side waits."""
-    if not names:
-        return []
-    try:
-        proc = subprocess.Popen(
-            ["git", "cat-file", "--batch"],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-    except FileNotFoundError:
-        raise GitError("git", "not installed", hint=NOT_INSTALLED_HINT) from None
-    with proc:
+class ObjectReader:
+    """One `git cat-file --batch` in `root`, started by the first `read` and kept for the next ones, so
+    that the rounds of reads of one command share a process; `close` ends it (a later `read` starts
+    another). A failed or interrupted round ends it too; so does the reader's garbage collection, or the
+    interpreter's exit. Not for two threads at once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stop: weakref.finalize[[subprocess.Popen[bytes]], ObjectReader] | None = None
+
+    def read(self, names: Sequence[str], keep_up_to: int = 1 << 20) -> list[GitObject | None]:
+        """Each named object (`<rev>`, `<rev>:<path>`), None where git has none; content over `keep_up_to`
+        bytes is skipped, not held. The names go one at a time (git answers each before reading the
+        next), so no pipe fills up while the other side waits."""
+        for name in names:  # NOTE: callers ask only for one-line names (tree._is_plain): None is "missing"
+            if "\n" in name:
+                raise ValueError(f"not a name git can be asked for on one line: {name!r}")
+        if not names:
+            return []
+        proc = self._started()
         assert proc.stdin is not None
         assert proc.stdout is not None
         try:
-            found = [_batch_answer(proc.stdin, proc.stdout, name, keep_up_to) for name in names]
-        except BrokenPipeError:
-            found = []
-        with contextlib.suppress(BrokenPipeError):
-            proc.stdin.close()
-        problem = proc.stderr.read().decode("utf-8", "replace").strip() if proc.stderr else ""
-    if proc.wait() != 0 or len(found) != len(names):
-        lines = problem.splitlines()
-        raise GitError("git cat-file", lines[-1] if lines else f"exit {proc.returncode}")
-    return found
+            return [_batch_answer(proc.stdin, proc.stdout, name, keep_up_to) for name in names]
+        except BrokenPipeError:  # git stopped answering: say why, in its words
+            lines = self.close().splitlines()
+            raise GitError("git cat-file", lines[-1] if lines else f"exit {proc.returncode}") from None
+        except BaseException:  # an answer half read (Ctrl-C, a bug): the next one would be out of step
+            self.close()
+            raise
+
+    def close(self) -> str:
+        """End the process, if one runs; returns what it wrote to stderr."""
+        stop, self._stop, self._proc = self._stop, None, None
+        if stop is None:
+            return ""
+        return stop() or ""
+
+    def _started(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            try:
+                self._proc = subprocess.Popen(
+                    ["git", "cat-file", "--batch"],
+                    cwd=self.root,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            except FileNotFoundError:
+                raise GitError("git", "not installed", hint=NOT_INSTALLED_HINT) from None
+            self._stop = weakref.finalize(self, _end, self._proc)
+        return self._proc
+
+
+def _end(proc: subprocess.Popen[bytes]) -> str:
+    """Close git's stdin (it exits at the end of its input) and collect its stderr; a git that does not
+    exit in time (a forked child of ours still holding its stdin open) is killed."""
+    try:
+        return proc.communicate(timeout=STOP_TIMEOUT_S)[1].decode("utf-8", "replace").strip()
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return ""
+
+
+def read_objects(root: Path, names: Sequence[str], keep_up_to: int = 1 << 20) -> list[GitObject | None]:
+    """`ObjectReader.read` through a `git cat-file --batch` of its own, ended before returning."""
+    reader = ObjectReader(root)
+    try:
+        return reader.read(names, keep_up_to)
+    finally:
+        reader.close()
 
 
 def _batch_answer(stdin: IO[bytes], stdout: IO[bytes], name: str, keep_up_to: int) -> GitObject | None:
-    if "\n" in name:  # NOTE: callers ask only for one-line names (tree._is_plain): None would mean "missing"
-        raise ValueError(f"not a name git can be asked for on one line: {name!r}")
     stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
     stdin.flush()
     fields = stdout.readline().split()
@@ -108,18 +151,37 @@ def _skip(stream: IO[bytes], size: int) -> None:
 
 @dataclass(frozen=True)
 class GitRepo:
-    """A work tree whose top level is `root`."""
+    """A work tree whose top level is `root`. Its object reads share one `git cat-file --batch`, which
+    `close` (or leaving `with GitRepo(...)`) ends; garbage collection and the interpreter's exit end it too.
+    """
 
     root: Path
+    _head: str | None = field(default=None, repr=False, compare=False)  # noted by `discover`
     # commit SHA → committer date (ISO 8601), noted by `ancestors` for `commit_date`
     _dates: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _objects: ObjectReader = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_objects", ObjectReader(self.root))
+
+    def __enter__(self) -> GitRepo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the `git cat-file --batch` the reads share, if one runs (a later read starts another)."""
+        self._objects.close()
 
     @classmethod
-    def discover(cls, start: Path) -> GitRepo:
-        """The repository containing `start`, or GitError when there is none."""
+    def discover(cls, start: Path, *, note_head: bool = False) -> GitRepo:
+        """The repository containing `start`, or GitError when there is none. `note_head`: look up HEAD's
+        commit in the same git process, for `head` to answer; only for a caller that moves no HEAD."""
+        head_args = ["--verify", "--quiet", "HEAD^{commit}"] if note_head else []
         try:
             done = subprocess.run(
-                ["git", "rev-parse", "--show-toplevel"],
+                ["git", "rev-parse", "--show-toplevel", *head_args],
                 cwd=start,
                 capture_output=True,
                 text=True,
@@ -127,13 +189,18 @@ class GitRepo:
             )
         except FileNotFoundError:
             raise GitError("git", "not installed", hint=NOT_INSTALLED_HINT) from None
-        if done.returncode != 0:
+        # NOTE: rev-parse prints the top level before it looks HEAD up: in a repository without a commit
+        # it prints the top level and exits 1 (`head` then fails as it always did); outside one, nothing.
+        if done.returncode != 0 and not (note_head and done.stdout.strip()):
             raise GitError(
                 str(start),
                 "not a git repository",
                 hint="run mlgate inside a git clone (baselines are read from its history)",
             )
-        return cls(Path(done.stdout.strip()))
+        top, head = done.stdout, ""
+        if note_head and done.returncode == 0:
+            top, _, head = top.rstrip("\n").rpartition("\n")
+        return cls(Path(top.strip()), _head=head or None)
 
     def git(self, *args: str, check: bool = True, input: str | None = None) -> str:
         """Run git in the repository; returns stdout. On failure raises GitError with git's last line."""
@@ -162,9 +229,9 @@ class GitRepo:
             raise GitError(f"git {args[0]}", lines[-1] if lines else f"exit {done.returncode}")
         return done.stdout
 
-    def read_objects(self, *names: str) -> list[GitObject | None]:
-        """`read_objects` in this repository."""
-        return read_objects(self.root, names)
+    def read_objects(self, *names: str, keep_up_to: int = 1 << 20) -> list[GitObject | None]:
+        """`ObjectReader.read` in this repository, through the process its reads share."""
+        return self._objects.read(names, keep_up_to)
 
     def resolve(self, rev: str) -> str:
         """The full SHA of `rev`; an unknown revision is a GitError naming it (and the shallow hint)."""
@@ -175,32 +242,43 @@ class GitRepo:
         raise GitError(f"--base {rev}", "unknown revision", hint=hint)
 
     def head(self) -> str:
-        return self.resolve("HEAD")
+        """HEAD's commit: the one `discover(note_head=True)` saw, else looked up now."""
+        return self._head or self.resolve("HEAD")
 
     def is_shallow(self) -> bool:
         return (self.try_git("rev-parse", "--is-shallow-repository") or "").strip() == "true"
 
     def branch_ref(self, branch: str) -> str | None:
         """The ref for `branch`: the local branch, else `origin/<branch>`, else None."""
-        return self._branch_ref_and_parents(branch)[0]
+        return self._branch_tip_and_parents(branch)[0]
 
-    def _branch_ref_and_parents(self, branch: str, sha: str | None = None) -> tuple[str | None, list[str]]:
-        """`branch_ref(branch)` and the parents of commit `sha` (if given), from one git process."""
+    def _branch_tip_and_parents(
+        self, branch: str, sha: str | None = None
+    ) -> tuple[str | None, str | None, list[str]]:
+        """`branch_ref(branch)`, the commit it names (None for another kind of object), and the parents of
+        commit `sha` (if given), from one round of reads."""
         candidates = (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}")
         found = self.read_objects(*candidates, *([f"{sha}^{{commit}}"] if sha else []))
-        ref = next((name for name, obj in zip(candidates, found, strict=False) if obj is not None), None)
+        named = next(
+            ((name, obj) for name, obj in zip(candidates, found[:2], strict=True) if obj is not None), None
+        )
         commit = found[2] if sha else None
-        return ref, commit.parents if commit is not None else []
+        parents = commit.parents if commit is not None else []
+        if named is None:
+            return None, None, parents
+        return named[0], named[1].sha if named[1].type == "commit" else None, parents
 
     def merge_base(self, head: str, branch: str) -> str:
         """The commit a change of `head` forked from `branch` (DESIGN §5); fetches what the clone lacks."""
-        ref, parents = self._branch_ref_and_parents(branch, head)
+        ref, tip, parents = self._branch_tip_and_parents(branch, head)
         if ref is None and self.fetch_branch(branch):
             ref = self.branch_ref(branch)
         if ref is None:
             hint = SHALLOW_HINT if self.is_shallow() else f"fetch it: git fetch origin {branch}"
             raise GitError(f"baseline.branch {branch}", "no such branch here", hint=hint)
         head = self._pr_side(head, parents, ref)
+        if head == tip:  # NOTE: the branch is at the change itself (just branched, or a run on the branch)
+            return head  # and `git merge-base` would answer the same, also in a shallow clone
         out = self.try_git("merge-base", head, ref)
         steps = iter(DEEPEN_STEPS)
         while not out and self.is_shallow() and self.deepen(next(steps, 0)):
@@ -213,10 +291,14 @@ class GitRepo:
     def fetch_branch(self, branch: str, remote: str = "origin") -> bool:
         """Fetch `branch` from `remote` as `refs/remotes/<remote>/<branch>`; False when that failed."""
         refspec = f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"
-        return (
-            self.try_git("fetch", "--quiet", "--no-tags", remote, refspec, timeout=FETCH_TIMEOUT_S)
-            is not None
-        )
+        return self._fetch(remote, refspec)
+
+    def _fetch(self, *args: str) -> bool:
+        """`git fetch --quiet --no-tags *args`; False when it failed. The object reads start another
+        `git cat-file --batch` afterwards: the one before may hold on to the packs and refs it saw."""
+        done = self.try_git("fetch", "--quiet", "--no-tags", *args, timeout=FETCH_TIMEOUT_S)
+        self.close()
+        return done is not None
 
     def has_commit(self, sha: str) -> bool:
         return self.try_git("cat-file", "-e", f"{sha}^{{commit}}") is not None
@@ -226,7 +308,7 @@ class GitRepo:
         for what in (sha, f"+{ref}:refs/remotes/{remote}/{ref.removeprefix('refs/')}"):
             if self.has_commit(sha):
                 return True
-            self.try_git("fetch", "--quiet", "--no-tags", remote, what, timeout=FETCH_TIMEOUT_S)
+            self._fetch(remote, what)
         return self.has_commit(sha)
 
     @contextmanager
@@ -240,7 +322,8 @@ class GitRepo:
         tree = folder / "tree"
         try:
             self.git("worktree", "add", "--detach", "--quiet", str(tree), sha)
-            yield GitRepo(tree)
+            with GitRepo(tree) as inside:
+                yield inside
         finally:
             self.try_git("worktree", "remove", "--force", str(tree))
             shutil.rmtree(folder, ignore_errors=True)
@@ -250,8 +333,7 @@ class GitRepo:
         """Fetch `commits` more commits of history into a shallow clone (0: do nothing)."""
         if commits <= 0:
             return False
-        args = ("fetch", "--quiet", "--no-tags", f"--deepen={commits}", remote)
-        return self.try_git(*args, timeout=FETCH_TIMEOUT_S) is not None
+        return self._fetch(f"--deepen={commits}", remote)
 
     def _pr_side(self, sha: str, parents: Sequence[str], ref: str) -> str:
         """For a synthetic PR merge commit (`parents`: parent 1 on `ref`), the PR side: its second parent."""

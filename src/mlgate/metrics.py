@@ -53,6 +53,13 @@ def load_metrics(tree: FileTree, patterns: Sequence[str] | None) -> MetricSet:
     return MetricSet(metrics=merged, sources=tuple(paths), warnings=tuple(warnings))
 
 
+def paths_to_read(metrics: Sequence[str] | None, params: Sequence[str] | None) -> list[str]:
+    """The paths `load_metrics` and `load_params` look at first for these patterns (None: those the DVC
+    layout is found from), for a GitTree to preload."""
+    found = [dvc.DVC_YAML, dvc.DVCLIVE_METRICS, dvc.DEFAULT_METRICS] if metrics is None else [*metrics]
+    return [*found, *([dvc.DVC_YAML, dvc.DEFAULT_PARAMS] if params is None else params)]
+
+
 def load_metrics_file(tree: FileTree, path: str) -> tuple[list[Metric], list[str]]:
     """The metrics of one file, in file order, and a warning for each value that is not a number."""
     text = load_text(tree, path)

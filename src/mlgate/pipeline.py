@@ -109,14 +109,14 @@ def evaluate_checkout(
     report can still say what the baseline was and why the run failed. `confirm_env`: the environment of
     the confirmation re-run (`predictions.confirm`), which only the work tree gets; None never re-runs.
     """
-    from mlgate.metrics import load_metrics, load_params
+    from mlgate.metrics import load_metrics, load_params, paths_to_read
 
     config = loaded.config
     head_sha = repo.resolve(rev) if rev else repo.head()
     head_tree: FileTree = WorkTree(repo.root)
     if rev:
-        head_tree = GitTree(repo.root, head_sha)
-        head_tree.preload([*(config.metrics or ()), *(config.params or ())])
+        head_tree = GitTree(repo, head_sha)
+        head_tree.preload(paths_to_read(config.metrics, config.params))
     metrics = MetricSet() if without_metrics else load_metrics(head_tree, config.metrics)
     for warning in metrics.warnings:
         console.warn(warning)
@@ -323,7 +323,7 @@ def _data_reference(repo: GitRepo, baseline: Baseline, path: str) -> tuple[dict[
             problem = f" (the stored snapshot is not usable: {exc})"
     tree = baseline.tree if baseline.tree is not None and baseline.tree.exists(path) else None
     if tree is None and repo.try_git("cat-file", "-e", f"{ref.sha}:{path}") is not None:
-        tree = GitTree(repo.root, ref.sha)
+        tree = GitTree(repo, ref.sha)
     if tree is None:
         return (
             None,

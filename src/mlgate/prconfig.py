@@ -34,7 +34,7 @@ def config_for_change(
     if trust or ci.number is None or not ci.base_branch:
         return loaded
     base_sha = repo.merge_base(repo.head(), ci.base_branch)
-    tree = GitTree(repo.root, base_sha)
+    tree = GitTree(repo, base_sha)
     name = _config_name(repo.root, loaded.path, tree)
     if name is None:
         console.info(f"mlgate: {ci.base_branch} has no mlgate config yet: the PR's own applies")

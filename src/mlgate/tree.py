@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from mlgate.errors import GitError, MetricsError
-from mlgate.gitrepo import NOT_INSTALLED_HINT, GitObject, read_objects
+from mlgate.gitrepo import NOT_INSTALLED_HINT, GitObject, GitRepo
 
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mlgate"}
 
@@ -108,24 +108,26 @@ class WorkTree:
 
 
 class GitTree:
-    """The files of commit `rev` in the repository at `root`, read with `git ls-tree` / `git cat-file`.
+    """The files of commit `rev` in `repo`, read with `git ls-tree` / `git cat-file`.
 
-    `preload` looks up the plain paths a caller knows it will read in one git process; the listing (a glob,
-    any other path) is read only when asked for.
+    `preload` looks up the plain paths a caller knows it will read in one round of the repository's
+    `git cat-file --batch`; the listing (a glob, any other path) is read only when asked for.
     """
 
-    def __init__(self, root: Path, rev: str) -> None:
-        self.root = root
+    def __init__(self, repo: GitRepo, rev: str) -> None:
+        self.repo = repo
+        self.root = repo.root
         self.rev = rev
         self.label = f"commit {rev[:12]}"
         self._sizes: dict[str, int] | None = None
         self._preloaded: dict[str, GitObject | None] = {}  # None: no such file in the commit
 
     def preload(self, paths: Iterable[str]) -> None:
-        """Look up each plain path among `paths` (globs are left to the listing) with one `git cat-file`,
+        """Look up each plain path among `paths` (globs are left to the listing) in one round of the
+        repository's `git cat-file --batch`,
         keeping the content of small files; afterwards they are answered without another git process."""
         wanted = [path for path in dict.fromkeys(paths) if _is_plain(path) and path not in self._preloaded]
-        found = read_objects(self.root, [f"{self.rev}:{path}" for path in wanted])
+        found = self.repo.read_objects(*(f"{self.rev}:{path}" for path in wanted))
         for path, obj in zip(wanted, found, strict=True):
             self._preloaded[path] = obj if obj is not None and obj.type == "blob" else None
 
@@ -164,8 +166,10 @@ class GitTree:
         return size
 
     def read_bytes(self, path: str) -> bytes:
-        self.size(path)
+        size = self.size(path)
         found = self._preloaded.get(path)
+        if (found is None or found.content is None) and _is_plain(path):
+            [found] = self.repo.read_objects(f"{self.rev}:{path}", keep_up_to=size)
         if found is not None and found.content is not None:
             return found.content
         return _git(self.root, "cat-file", "blob", f"{self.rev}:{path}")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CliRunner
 from tests.gitproject import GitProject
 
@@ -192,25 +194,53 @@ def test_no_params_leaves_the_params_table_out_when_params_changed(
     assert json.loads(cli("diff", "--json", "--no-params").out)["params"] == {}
 
 
-def test_markdown_diff_starts_at_most_six_git_processes_when_the_baseline_is_committed(
-    project: GitProject, tmp_path: Path
+@pytest.mark.parametrize(("ahead", "most"), [(False, 3), (True, 4)], ids=["at-the-base", "a-commit-ahead"])
+def test_markdown_diff_starts_at_most_four_git_processes_when_the_baseline_is_committed(
+    project: GitProject, tmp_path: Path, ahead: bool, most: int
 ) -> None:
-    """DESIGN §11: each git process is a fork and an exec; toplevel, HEAD, branch and parents, merge-base,
-    ancestors with dates, the base's files."""
+    """DESIGN §11: each git process is a fork and an exec; the top level with HEAD, one `cat-file --batch`
+    for the branch, HEAD's parents and the base's files, the merge-base (none when the branch is at HEAD),
+    the ancestors with their dates."""
     project.commit(
         "baseline",
         **{".mlgate.yml": COMMITTED_CONFIG, "metrics.json": {"acc": 0.9}},
         params_dot_yaml="lr: 0.1\n",
     )
     project.branch("feature")
+    if ahead:
+        project.commit("feature", **{"metrics.json": {"acc": 0.85}})
     project.write("metrics.json", {"acc": 0.8})
     trace = tmp_path / "git-trace.txt"
     env = {**os.environ, "GIT_TRACE": str(trace)}
     argv = [sys.executable, "-m", "mlgate", "diff", "--md"]
     done = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert "| metrics.json | acc" in done.stdout
+    assert "| metrics.json | acc      | 0.9       | 0.8         | -0.1     |" in done.stdout
     started = [
         line.split("trace: built-in: ")[1] for line in trace.read_text().splitlines() if "built-in" in line
     ]
-    assert len(started) <= 6, started
+    assert len(started) <= most, started
+    assert started.count("git cat-file --batch") == 1, started
+
+
+def test_markdown_diff_reads_the_base_files_in_the_batch_when_the_config_names_none(
+    project: GitProject, tmp_path: Path
+) -> None:
+    """The DVC layout's files (dvc.yaml, metrics.json, params.yaml…) are looked up with the branch and
+    HEAD's parents: no listing of the base commit, no git process per file."""
+    project.commit("baseline", **{"metrics.json": {"acc": 0.9}}, params_dot_yaml="lr: 0.1\n")
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.8})
+    project.write("params.yaml", "lr: 0.2\n")
+    trace = tmp_path / "git-trace.txt"
+    env = {**os.environ, "GIT_TRACE": str(trace)}
+    argv = [sys.executable, "-m", "mlgate", "diff", "--md"]
+    done = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "| metrics.json | acc      | 0.9       | 0.8         | -0.1     |" in done.stdout
+    assert "| params.yaml | lr      | 0.1       | 0.2         |" in done.stdout
+    started = [
+        line.split("trace: built-in: ")[1] for line in trace.read_text().splitlines() if "built-in" in line
+    ]
+    assert not [git for git in started if git.startswith(("git ls-tree", "git cat-file blob"))], started
+    assert started.count("git cat-file --batch") == 1, started

@@ -8,6 +8,7 @@ import pytest
 
 from mlgate.dvc import is_inside, metrics_files, params_files
 from mlgate.errors import MetricsError
+from mlgate.gitrepo import GitRepo
 from mlgate.metrics import load_metrics, load_params
 from mlgate.tree import GitTree, WorkTree
 from tests.gitproject import GitProject
@@ -186,7 +187,7 @@ def test_discovery_reads_the_commit_when_the_tree_is_a_git_commit(project: GitPr
         out__m_dot_json={"acc": 0.6},
     )
     project.write("out/m.json", {"acc": 0.9})
-    metrics = load_metrics(GitTree(project.root, sha), None)
+    metrics = load_metrics(GitTree(GitRepo(project.root), sha), None)
     assert (metrics.sources, metrics.metrics["acc"].value) == (("out/m.json",), 0.6)
 
 

@@ -1,14 +1,19 @@
-"""GitRepo against real git: fetching a PR head into a shallow clone, and temporary worktrees."""
+"""GitRepo against real git: fetching a PR head into a shallow clone, temporary worktrees, and the one
+`git cat-file --batch` its reads share."""
 
 from __future__ import annotations
 
+import gc
+import os
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from mlgate import gitrepo
 from mlgate.errors import GitError
-from mlgate.gitrepo import GitRepo, read_objects
+from mlgate.gitrepo import GitRepo, ObjectReader, read_objects
 from tests.gitproject import GitProject
 
 
@@ -95,7 +100,7 @@ def test_a_file_whose_name_has_a_line_break_is_read_through_the_listing(project:
     (project.root / "new\nline.json").write_text('{"acc": 0.5}')
     project.git("add", "-A")
     sha = project.commit("odd name")
-    tree = GitTree(project.root, sha)
+    tree = GitTree(GitRepo(project.root), sha)
     tree.preload(["new\nline.json", "metrics.json"])
     assert tree.exists("new\nline.json")
     assert tree.read_bytes("new\nline.json") == b'{"acc": 0.5}'
@@ -113,3 +118,147 @@ def test_ancestors_note_the_dates_commit_date_gives(project: GitProject) -> None
     repo = GitRepo(project.root)
     assert repo.ancestors(second, 5) == [second, first]
     assert repo.commit_date(first) == project.git("show", "-s", "--format=%cI", first)
+
+
+def test_discover_notes_the_head_it_finds_when_asked_from_a_subdirectory_or_a_worktree(
+    project: GitProject, tmp_path: Path
+) -> None:
+    sha = project.commit("one", sub__a_dot_txt="a")
+    project.git("worktree", "add", "-q", "-b", "other", str(tmp_path / "wt"))
+    for start, top in ((project.root / "sub", project.root), (tmp_path / "wt", tmp_path / "wt")):
+        repo = GitRepo.discover(start, note_head=True)
+        assert repo == GitRepo.discover(start)
+        assert repo.root == top.resolve()
+        assert repo.head() == sha == GitRepo.discover(start).head()
+
+
+def test_discover_noting_head_fails_like_head_when_the_repository_has_no_commit(
+    project: GitProject,
+) -> None:
+    for repo in (GitRepo.discover(project.root, note_head=True), GitRepo.discover(project.root)):
+        assert repo.root == project.root.resolve()
+        with pytest.raises(GitError, match="unknown revision") as caught:
+            repo.head()
+        assert (caught.value.where, caught.value.hint) == (
+            "--base HEAD",
+            "check the name with `git log --oneline --all`",
+        )
+
+
+def test_discover_outside_a_work_tree_is_not_a_git_repository_with_or_without_noting_head(
+    project: GitProject, tmp_path: Path
+) -> None:
+    project.commit("one")
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    (tmp_path / "plain").mkdir()
+    for start in (bare, project.root / ".git", tmp_path / "plain"):
+        for note_head in (False, True):
+            with pytest.raises(GitError, match="not a git repository") as caught:
+                GitRepo.discover(start, note_head=note_head)
+            assert caught.value.where == str(start)
+
+
+def _batch_processes() -> list[int]:
+    """The `git cat-file --batch` processes this test process started, still running or not yet reaped."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc")
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text, cmdline = stat.read_text(), (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue  # it ended while we looked
+        if int(text[text.rindex(")") + 2 :].split()[1]) == os.getpid() and cmdline.startswith(
+            b"git\0cat-file"
+        ):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_reads_of_one_repository_share_one_git_process_until_the_repository_is_closed(
+    project: GitProject,
+) -> None:
+    first = project.commit("one", a_dot_txt="a")
+    second = project.commit("two", a_dot_txt="b")
+    with GitRepo(project.root) as repo:
+        assert _batch_processes() == [], "nothing starts before the first read"
+        [one] = repo.read_objects(f"{first}:a.txt")
+        started = _batch_processes()
+        two, missing = repo.read_objects(f"{second}:a.txt", "HEAD:nope")
+        assert _batch_processes() == started
+        assert len(started) == 1
+        assert (one and one.content, two and two.content, missing) == (b"a", b"b", None)
+    assert _batch_processes() == []
+    assert repo.read_objects(f"{first}:a.txt")[0] is not None, "a closed repository reads again"
+    repo.close()
+    assert _batch_processes() == []
+
+
+def test_the_batch_process_ends_when_its_reader_is_garbage_collected(project: GitProject) -> None:
+    project.commit("one", a_dot_txt="a")
+    reader = ObjectReader(project.root)
+    reader.read(["HEAD:a.txt"])
+    assert len(_batch_processes()) == 1
+    del reader
+    gc.collect()
+    assert _batch_processes() == []
+
+
+def test_a_round_interrupted_half_way_ends_the_process_and_the_next_read_answers_in_step(
+    project: GitProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.commit("one", a_dot_txt="a", b_dot_txt="b")
+    reader = ObjectReader(project.root)
+    answer = gitrepo._batch_answer
+
+    def interrupted(stdin, stdout, name, keep_up_to):  # type: ignore[no-untyped-def]
+        stdin.write(name.encode() + b"\n")
+        stdin.flush()
+        raise KeyboardInterrupt  # the answer is left unread in the pipe
+
+    monkeypatch.setattr(gitrepo, "_batch_answer", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        reader.read(["HEAD:a.txt"])
+    assert _batch_processes() == []
+    monkeypatch.setattr(gitrepo, "_batch_answer", answer)
+    found = reader.read(["HEAD:b.txt"])
+    assert found[0] is not None
+    assert found[0].content == b"b"
+    reader.close()
+
+
+def test_a_batch_process_that_dies_is_a_git_error_and_the_next_read_starts_another(
+    project: GitProject,
+) -> None:
+    project.commit("one", a_dot_txt="a")
+    reader = ObjectReader(project.root)
+    reader.read(["HEAD:a.txt"])
+    [pid] = _batch_processes()
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(GitError, match="exit -9"):
+        reader.read(["HEAD:a.txt"])
+    assert _batch_processes() == []
+    assert reader.read(["HEAD:a.txt"])[0] is not None
+    reader.close()
+
+
+def test_a_name_with_a_line_break_is_refused_before_git_is_asked_anything(project: GitProject) -> None:
+    project.commit("one", a_dot_txt="a")
+    with GitRepo(project.root) as repo:
+        with pytest.raises(ValueError, match="one line"):
+            repo.read_objects("HEAD:a.txt", "HEAD\nHEAD")
+        assert _batch_processes() == []
+        assert repo.read_objects("HEAD:a.txt")[0] is not None
+
+
+def test_merge_base_answers_as_git_does_when_the_branch_is_at_the_change_or_behind_it(
+    project: GitProject,
+) -> None:
+    base = project.commit("one")
+    project.branch("feature")
+    with GitRepo(project.root) as repo:
+        assert repo.merge_base(base, "main") == base == project.git("merge-base", base, "main")
+        ahead = project.commit("two")
+        assert repo.merge_base(ahead, "main") == base == project.git("merge-base", ahead, "main")
+        assert repo.merge_base("HEAD", "main") == base

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlgate.errors import ExitCode, MetricsError
+from mlgate.gitrepo import GitRepo
 from mlgate.metrics import MAX_DEPTH, MAX_METRICS_BYTES, flatten, load_metrics, load_params, render
 from mlgate.model import MetricSet, ValueKind
 from mlgate.tree import GitTree, WorkTree
@@ -239,13 +240,13 @@ def test_file_matched_by_two_patterns_is_loaded_once(tmp_path: Path) -> None:
 def test_metrics_are_read_at_the_commit_when_the_tree_is_a_git_commit(project: GitProject) -> None:
     sha = project.commit("baseline", metrics_dot_json={"eval": {"acc": 0.8}})
     project.write("metrics.json", {"eval": {"acc": 0.9}})
-    assert values(load_metrics(GitTree(project.root, sha), ["metrics.json"])) == {"eval.acc": 0.8}
+    assert values(load_metrics(GitTree(GitRepo(project.root), sha), ["metrics.json"])) == {"eval.acc": 0.8}
     assert values(load_metrics(WorkTree(project.root), ["metrics.json"])) == {"eval.acc": 0.9}
 
 
 def test_missing_file_names_the_commit_when_the_tree_is_a_git_commit(project: GitProject) -> None:
     sha = project.commit("empty", README_dot_md="x")
-    error = failure(GitTree(project.root, sha), ["metrics.json"])
+    error = failure(GitTree(GitRepo(project.root), sha), ["metrics.json"])
     assert error.where == "metrics.json"
     assert error.what == f"no such file (commit {sha[:12]})"
 

@@ -15,6 +15,7 @@ from mlgate import metrics
 from mlgate.config import PredictionsConfig
 from mlgate.configschema import validate_section
 from mlgate.errors import ExitCode, MetricsError
+from mlgate.gitrepo import GitRepo
 from mlgate.model import Predictions
 from mlgate.predictions import MAX_PREDICTIONS_BYTES, load_history, load_predictions
 from mlgate.tree import GitTree, WorkTree
@@ -180,7 +181,7 @@ def test_content_hash_differs_between_regression_eval_sets(tmp_path: Path) -> No
 
 def test_predictions_are_read_at_a_commit_when_the_tree_is_git(project: GitProject) -> None:
     sha = project.commit("eval", eval__p_dot_csv=CSV)
-    found = load_predictions(GitTree(project.root, sha), config("eval/p.csv"))
+    found = load_predictions(GitTree(GitRepo(project.root), sha), config("eval/p.csv"))
     assert found.labels == ("bird", "cat", "dog")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlgate.errors import MetricsError
+from mlgate.gitrepo import GitRepo
 from mlgate.tree import GitTree, WorkTree
 from tests.gitproject import GitProject
 
@@ -37,7 +38,7 @@ def test_missing_file_says_no_such_file(tmp_path: Path) -> None:
 def test_git_tree_reads_committed_content_not_the_work_tree(project: GitProject) -> None:
     sha = project.commit("one", **{"eval__m_dot_json": '{"a": 1}'})
     project.write("eval/m.json", '{"a": 2}')
-    tree = GitTree(project.root, sha)
+    tree = GitTree(GitRepo(project.root), sha)
     assert tree.glob("eval/*.json") == ["eval/m.json"]
     assert tree.read_bytes("eval/m.json") == b'{"a": 1}'
     assert tree.size("eval/m.json") == 8
@@ -51,7 +52,7 @@ def test_preloaded_git_tree_answers_like_the_listing_when_paths_are_plain_or_not
 ) -> None:
     sha = project.commit("one", **{"eval__m_dot_json": '{"a": 1}', "p_dot_yaml": "lr: 1\n"})
     project.write("p.yaml", "lr: 2\n")
-    tree = GitTree(project.root, sha)
+    tree = GitTree(GitRepo(project.root), sha)
     tree.preload(["eval/m.json", "p.yaml", "gone.json", "eval", "./p.yaml", "eval/*.json"])
     assert tree.read_bytes("p.yaml") == b"lr: 1\n"
     assert tree.size("eval/m.json") == 8
@@ -61,3 +62,15 @@ def test_preloaded_git_tree_answers_like_the_listing_when_paths_are_plain_or_not
     assert tree.glob("eval/*.json") == ["eval/m.json"]
     with pytest.raises(MetricsError, match="no such file in that commit"):
         tree.read_bytes("gone.json")
+
+
+def test_git_tree_reads_a_file_over_the_preload_limit_whole_when_asked_for_it(project: GitProject) -> None:
+    big = "x" * (3 << 19) + "end"  # 1.5 MiB: preload keeps its size, not its content
+    sha = project.commit("one", big_dot_txt=big, eval__m_dot_json='{"a": 1}')
+    with GitRepo(project.root) as repo:
+        tree = GitTree(repo, sha)
+        tree.preload(["big.txt"])
+        assert tree.size("big.txt") == len(big)
+        assert tree.read_bytes("big.txt") == big.encode()
+        assert tree.glob("eval/*.json") == ["eval/m.json"]
+        assert tree.read_bytes("eval/m.json") == b'{"a": 1}', "a listed file is read in the batch too"

@@ -51,14 +51,19 @@ def add_command(
 
 def evaluate_here(ctx: Context, *, confirm: bool = False) -> Evaluation:
     """The work tree (or `--rev`) of the repository at cwd against its baseline (`--base`, `--strict`);
-    `confirm`: run `predictions.confirm` when it is configured and a result is inconclusive."""
+    `confirm`: run `predictions.confirm` when it is configured and a result is inconclusive. The caller
+    closes the evaluation's repository when it is done with it (`with evaluation.repo:`)."""
     from mlgate.gitrepo import GitRepo
     from mlgate.pipeline import evaluate_checkout, load_effective_config
 
-    repo = GitRepo.discover(ctx.cwd)
-    loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env)
-    rev, base, strict = ctx.flag("rev"), ctx.flag("base"), bool(ctx.flag("strict"))
-    confirm_env = ctx.env if confirm else None
-    return evaluate_checkout(
-        repo, loaded, ctx.console, rev=rev, base=base, strict=strict, confirm_env=confirm_env
-    )
+    repo = GitRepo.discover(ctx.cwd, note_head=True)  # NOTE: diff, report, explain move no HEAD
+    try:
+        loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env)
+        rev, base, strict = ctx.flag("rev"), ctx.flag("base"), bool(ctx.flag("strict"))
+        confirm_env = ctx.env if confirm else None
+        return evaluate_checkout(
+            repo, loaded, ctx.console, rev=rev, base=base, strict=strict, confirm_env=confirm_env
+        )
+    except BaseException:
+        repo.close()
+        raise

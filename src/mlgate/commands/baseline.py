@@ -36,15 +36,15 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
-    repo = GitRepo.discover(ctx.cwd)
-    remote = None if ctx.flag("no_push") else ctx.args.remote
-    store = GitNotesStore(repo, ctx.console.warn, remote=remote)
-    action = ctx.args.action
-    if action == "save":
-        return _save(ctx, repo, store)
-    if action == "show":
-        return _show(ctx, repo, store)
-    return _list(ctx, repo, store)
+    with GitRepo.discover(ctx.cwd) as repo:
+        remote = None if ctx.flag("no_push") else ctx.args.remote
+        store = GitNotesStore(repo, ctx.console.warn, remote=remote)
+        action = ctx.args.action
+        if action == "save":
+            return _save(ctx, repo, store)
+        if action == "show":
+            return _show(ctx, repo, store)
+        return _list(ctx, repo, store)
 
 
 def _save(ctx: Context, repo: GitRepo, store: GitNotesStore) -> ExitCode:

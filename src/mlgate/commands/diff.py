@@ -40,6 +40,11 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(ctx: Context) -> ExitCode:
     evaluation = evaluate_here(ctx)
+    with evaluation.repo:
+        return _print_diff(ctx, evaluation)
+
+
+def _print_diff(ctx: Context, evaluation: Evaluation) -> ExitCode:
     precision = 5 if ctx.flag("precision") is None else ctx.flag("precision")
     show_all = bool(ctx.flag("all"))
     if ctx.flag("format") == "json":

@@ -26,15 +26,16 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(ctx: Context) -> ExitCode:
     evaluation = evaluate_here(ctx, confirm=True)  # the same verdict as `mlgate run`, re-run included
-    name = ctx.args.metric
-    result = evaluation.gate.get(name)
-    if result is None:
-        names = [r.name for r in evaluation.gate.results]
-        close = difflib.get_close_matches(name, names, n=3)
-        hint = f"did you mean {', '.join(close)}?" if close else "`mlgate diff --all` lists the metrics"
-        raise UsageError(f"explain {name}", "no such metric in head or baseline", hint=hint)
-    for line in explain_lines(result, evaluation):
-        ctx.console.print(line)
+    with evaluation.repo:
+        name = ctx.args.metric
+        result = evaluation.gate.get(name)
+        if result is None:
+            names = [r.name for r in evaluation.gate.results]
+            close = difflib.get_close_matches(name, names, n=3)
+            hint = f"did you mean {', '.join(close)}?" if close else "`mlgate diff --all` lists the metrics"
+            raise UsageError(f"explain {name}", "no such metric in head or baseline", hint=hint)
+        for line in explain_lines(result, evaluation):
+            ctx.console.print(line)
     return ExitCode.OK
 
 

@@ -36,7 +36,8 @@ def run(ctx: Context) -> ExitCode:
     evaluation = evaluate_here(ctx)
     folder = Path(ctx.args.output)
     folder = folder if folder.is_absolute() else ctx.cwd / folder
-    bundle = write_bundle(evaluation, folder, ctx.console, plotter=ctx.plotter)
+    with evaluation.repo:
+        bundle = write_bundle(evaluation, folder, ctx.console, plotter=ctx.plotter)
     if not (ctx.args.preview or ctx.args.open):
         ctx.console.print(bundle.markdown)
         return ExitCode.OK

@@ -58,7 +58,11 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(ctx: Context) -> ExitCode:
-    repo = GitRepo.discover(ctx.cwd)
+    with GitRepo.discover(ctx.cwd) as repo:
+        return _run(ctx, repo)
+
+
+def _run(ctx: Context, repo: GitRepo) -> ExitCode:
     ci = detect_ci(ctx, repo.root)
     overrides = train_overrides(ctx)
     loaded = load_effective_config(repo.root, ctx.flag("config"), ctx.env, overrides)

@@ -168,13 +168,13 @@ def test_report_preview_from_the_command_line_has_both_plots_when_the_worker_dra
 FRESH_WORKER = """
 import sys
 from pathlib import Path
-from mlgate import plots
+from mlgate import plotbars
 from mlgate.entry import _warm_plots
 from mlgate.plotworker import PlotWorker
 from tests.unit.test_plotworker import ROWS, has_3d
 with PlotWorker.start(_warm_plots) as worker:
     assert worker.forked
-    print(worker.call(has_3d), worker.call(plots.plot_bars, ROWS, Path(sys.argv[1])).path)
+    print(worker.call(has_3d), worker.call(plotbars.plot_bars, ROWS, Path(sys.argv[1])).path)
 """
 
 
@@ -190,4 +190,4 @@ def test_the_console_scripts_worker_leaves_out_the_3d_projection_and_draws_the_s
     loaded, drawn = done.stdout.split()
     assert loaded == "False"
     assert "Axes3D" not in done.stderr
-    assert Path(drawn).read_bytes() == plots.plot_bars(ROWS, tmp_path / "here").path.read_bytes()
+    assert Path(drawn).read_bytes() == plotbars.plot_bars(ROWS, tmp_path / "here").path.read_bytes()

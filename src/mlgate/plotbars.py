@@ -51,7 +51,7 @@ def plot_bars(rows: Sequence[Bar], out_dir: Path, title: str = "Gated metrics: b
 
     height = max(HEIGHT_IN, 0.32 * len(shown) + 1.2)
     alt = f"{title}: {', '.join(name for name, _, _ in shown)}{more}"
-    return PlotImage(title, save_png(title, out_dir, draw, height, fixed=True), alt)
+    return PlotImage(title, save_png(title, out_dir, draw, height), alt)
 
 
 class _Side(NamedTuple):

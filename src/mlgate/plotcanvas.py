@@ -39,8 +39,9 @@ _STYLE: dict[str, Any] = {
     "axes.spines.right": False,
     "text.usetex": False,
 }
-# NOTE: single-axes line plots get fixed margins instead of constrained layout: a layout engine makes
-# savefig draw the figure twice (matplotlib backend_bases.print_figure), about half the render time.
+# NOTE: no layout engine: one makes savefig draw the figure twice and measure it in between (matplotlib
+# backend_bases.print_figure), about half the render time. Single-axes line plots get these margins;
+# the bar chart and the confusion matrix place their axes from measured text (`renderer`).
 _MARGINS = {"left": 0.12, "right": 0.97, "bottom": 0.15, "top": 0.9}
 
 
@@ -49,13 +50,10 @@ def save_png(
     out_dir: Path,
     draw: Callable[[Figure], None],
     height: float = HEIGHT_IN,
-    *,
-    fixed: bool = False,
 ) -> Path:
     """Draw a fresh Figure under the house style and write it to `out_dir` as a deterministic PNG.
 
-    `fixed`: no layout engine; subplots get `_MARGINS`, and `draw` may place its axes itself (`add_axes`,
-    from text measured with `renderer`). Otherwise constrained layout places everything.
+    No layout engine: subplots get `_MARGINS`; `draw` may instead place its axes itself (`add_axes`).
     """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -65,9 +63,9 @@ def save_png(
     path = out_dir / png_name(title)
     out_dir.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context(rc | _STYLE):
-        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout=None if fixed else "constrained")
-        if fixed:  # NOTE: Figure(subplotpars=...) is reset by Figure.clear() in __init__; set them after.
-            fig.subplots_adjust(**_MARGINS)
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+        # NOTE: Figure(subplotpars=...) is reset by Figure.clear() in __init__; set the margins after.
+        fig.subplots_adjust(**_MARGINS)
         FigureCanvasAgg(fig)
         draw(fig)
         # NOTE: Agg's PNG writer adds only the metadata it is given ("Software" by default, never a time

@@ -90,7 +90,7 @@ def plot_curve(
         ax.legend(loc="best")
 
     alt = f"{title}: {', '.join(names)} against {x or 'row'}{note}"
-    return PlotImage(title, save_png(title, out_dir, draw, fixed=True), alt)
+    return PlotImage(title, save_png(title, out_dir, draw), alt)
 
 
 def _curve_xy(table: Table, x: str | None, name: str, where: str) -> Curve:
@@ -140,7 +140,7 @@ def plot_confusion(
         _place_confusion(fig, axes, cax, fig.suptitle(plain(title)))
 
     alt = f"{title} of {preds.source}" + (f" beside the base's ({base.source})" if base is not None else "")
-    return PlotImage(title, save_png(title, out_dir, draw, fixed=True), alt)
+    return PlotImage(title, save_png(title, out_dir, draw), alt)
 
 
 class _Margins(NamedTuple):
@@ -290,7 +290,7 @@ def _plot_rates(
         ax.legend(loc="lower right" if roc else "lower left")
 
     texts = [f"head {head[2]}"] + ([f"base {base[2]}"] if base is not None else [])
-    return PlotImage(title, save_png(title, out_dir, draw, fixed=True), f"{title}: {', '.join(texts)}")
+    return PlotImage(title, save_png(title, out_dir, draw), f"{title}: {', '.join(texts)}")
 
 
 def collect_images(

@@ -124,8 +124,8 @@ class GitTree:
 
     def preload(self, paths: Iterable[str]) -> None:
         """Look up each plain path among `paths` (globs are left to the listing) in one round of the
-        repository's `git cat-file --batch`,
-        keeping the content of small files; afterwards they are answered without another git process."""
+        repository's `git cat-file --batch`, keeping the content of small files; afterwards they are
+        answered without asking git again."""
         wanted = [path for path in dict.fromkeys(paths) if _is_plain(path) and path not in self._preloaded]
         found = self.repo.read_objects(*(f"{self.rev}:{path}" for path in wanted))
         for path, obj in zip(wanted, found, strict=True):

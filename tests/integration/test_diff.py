@@ -194,6 +194,19 @@ def test_no_params_leaves_the_params_table_out_when_params_changed(
     assert json.loads(cli("diff", "--json", "--no-params").out)["params"] == {}
 
 
+def traced_markdown_diff(
+    project: GitProject, tmp_path: Path
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`mlgate diff --md` in the project (it must pass), and the git commands it started (GIT_TRACE)."""
+    trace = tmp_path / "git-trace.txt"
+    env = {**os.environ, "GIT_TRACE": str(trace)}
+    argv = [sys.executable, "-m", "mlgate", "diff", "--md"]
+    done = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = trace.read_text().splitlines()
+    return done, [line.split("trace: built-in: ")[1] for line in lines if "built-in" in line]
+
+
 @pytest.mark.parametrize(("ahead", "most"), [(False, 3), (True, 4)], ids=["at-the-base", "a-commit-ahead"])
 def test_markdown_diff_starts_at_most_four_git_processes_when_the_baseline_is_committed(
     project: GitProject, tmp_path: Path, ahead: bool, most: int
@@ -210,15 +223,8 @@ def test_markdown_diff_starts_at_most_four_git_processes_when_the_baseline_is_co
     if ahead:
         project.commit("feature", **{"metrics.json": {"acc": 0.85}})
     project.write("metrics.json", {"acc": 0.8})
-    trace = tmp_path / "git-trace.txt"
-    env = {**os.environ, "GIT_TRACE": str(trace)}
-    argv = [sys.executable, "-m", "mlgate", "diff", "--md"]
-    done = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
+    done, started = traced_markdown_diff(project, tmp_path)
     assert "| metrics.json | acc      | 0.9       | 0.8         | -0.1     |" in done.stdout
-    started = [
-        line.split("trace: built-in: ")[1] for line in trace.read_text().splitlines() if "built-in" in line
-    ]
     assert len(started) <= most, started
     assert started.count("git cat-file --batch") == 1, started
 
@@ -232,15 +238,8 @@ def test_markdown_diff_reads_the_base_files_in_the_batch_when_the_config_names_n
     project.branch("feature")
     project.write("metrics.json", {"acc": 0.8})
     project.write("params.yaml", "lr: 0.2\n")
-    trace = tmp_path / "git-trace.txt"
-    env = {**os.environ, "GIT_TRACE": str(trace)}
-    argv = [sys.executable, "-m", "mlgate", "diff", "--md"]
-    done = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
+    done, started = traced_markdown_diff(project, tmp_path)
     assert "| metrics.json | acc      | 0.9       | 0.8         | -0.1     |" in done.stdout
     assert "| params.yaml | lr      | 0.1       | 0.2         |" in done.stdout
-    started = [
-        line.split("trace: built-in: ")[1] for line in trace.read_text().splitlines() if "built-in" in line
-    ]
     assert not [git for git in started if git.startswith(("git ls-tree", "git cat-file blob"))], started
     assert started.count("git cat-file --batch") == 1, started

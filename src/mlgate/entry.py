@@ -48,9 +48,12 @@ def _warm_plots() -> None:
 
     # NOTE: matplotlib.projections imports mpl_toolkits.mplot3d (≈50 ms on a 2-core runner) for a 3D
     # projection no mlgate plot uses; marked missing, it is left out with a warning (projections/__init__.py).
+    # The artists' help texts are skipped too (plots.skip_set_help): the worker's import is the longest part
+    # of a local report.
     sys.modules.setdefault("mpl_toolkits.mplot3d", None)  # type: ignore[arg-type]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Unable to import Axes3D", UserWarning)
-        from mlgate.plots import warm
+        from mlgate.plots import skip_set_help, warm
 
+        skip_set_help()
         warm()

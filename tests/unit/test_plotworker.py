@@ -39,6 +39,13 @@ def has_3d() -> bool:
     return sys.modules.get("mpl_toolkits.mplot3d") is not None
 
 
+def set_help() -> str:
+    """What `help(Line2D.set)` would list: the generated property list, or nothing where it was skipped."""
+    from matplotlib.lines import Line2D
+
+    return "linewidth" if "linewidth" in (Line2D.set.__doc__ or "") else "none"
+
+
 def buggy() -> None:
     raise ValueError("a bug in a plot function")
 
@@ -171,14 +178,15 @@ from pathlib import Path
 from mlgate import plotbars
 from mlgate.entry import _warm_plots
 from mlgate.plotworker import PlotWorker
-from tests.unit.test_plotworker import ROWS, has_3d
+from tests.unit.test_plotworker import ROWS, has_3d, set_help
 with PlotWorker.start(_warm_plots) as worker:
     assert worker.forked
-    print(worker.call(has_3d), worker.call(plotbars.plot_bars, ROWS, Path(sys.argv[1])).path)
+    drawn = worker.call(plotbars.plot_bars, ROWS, Path(sys.argv[1])).path
+    print(worker.call(has_3d), worker.call(set_help), drawn)
 """
 
 
-def test_the_console_scripts_worker_leaves_out_the_3d_projection_and_draws_the_same(tmp_path: Path) -> None:
+def test_the_console_scripts_worker_leaves_out_3d_and_set_help_and_draws_the_same(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
         [sys.executable, "-c", FRESH_WORKER, str(tmp_path / "worker")],
@@ -187,7 +195,9 @@ def test_the_console_scripts_worker_leaves_out_the_3d_projection_and_draws_the_s
         check=True,
         cwd=root,
     )
-    loaded, drawn = done.stdout.split()
+    loaded, helped, drawn = done.stdout.split()
     assert loaded == "False"
+    assert helped == "none"
+    assert set_help() == "linewidth"  # matplotlib as imported here, by the tests, still writes it
     assert "Axes3D" not in done.stderr
     assert Path(drawn).read_bytes() == plotbars.plot_bars(ROWS, tmp_path / "here").path.read_bytes()

@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import ForgeError
+from mlgate.record import Record
 
 if TYPE_CHECKING:
     from mlgate.config import ChatopsConfig
@@ -32,8 +32,7 @@ GITLAB_ACCESS = {"write": 30, "maintain": 40, "admin": 50}  # Developer, Maintai
 _DATA = re.compile(r"<!-- mlgate:acceptance (?P<json>\{.*\}) -->")
 
 
-@dataclass(frozen=True)
-class Acceptance:
+class Acceptance(Record):
     """`by` accepted the regressions of `metrics` on commit `sha`, saying `reason`, at `at` (UTC)."""
 
     sha: str

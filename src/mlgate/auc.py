@@ -7,9 +7,9 @@ AUC(head) − AUC(base) their covariance, O(n log n) in all. numpy is imported i
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mlgate.record import Record
 from mlgate.stats import DeltaInterval, StatsError, as_labels, as_values, check_level
 from mlgate.tdist import normal_quantile
 
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     Mask = NDArray[np.bool_]
 
 
-@dataclass(frozen=True)
-class DeLongResult:
+class DeLongResult(Record):
     """DeLong's test of AUC(head) − AUC(base) on the same rows: variance, normal interval, two-sided p."""
 
     auc_head: float

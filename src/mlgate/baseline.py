@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal, Protocol
 
 from mlgate.errors import BaselineError, GitError, MetricsError
 from mlgate.gitrepo import GitRepo
 from mlgate.model import BaselineRef, MetricSet, Params
+from mlgate.record import Record
 from mlgate.snapshot import (
     SnapshotError,
     attach_predictions,
@@ -38,8 +39,7 @@ NOTES_REFSPEC = "+refs/notes/mlgate*:refs/notes/mlgate*"  # both refs; a remote 
 PUSH_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class Baseline:
+class Baseline(Record):
     """The base side of a comparison and where it came from; `tree` reads the base's files, if any;
     `data`: the sketch of the data file stored with it (datasketch's stored form), if any."""
 

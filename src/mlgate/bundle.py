@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from mlgate.errors import MetricsError
 from mlgate.model import PlotImage, Predictions, RunRecord
 from mlgate.pipeline import Evaluation
 from mlgate.plotworker import Pending, PlotWorker
+from mlgate.record import Record
 from mlgate.tree import FileTree, WorkTree
 
 if TYPE_CHECKING:
@@ -27,8 +27,7 @@ REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 
 
-@dataclass(frozen=True)
-class Bundle:
+class Bundle(Record):
     """Where the files are, and the full Markdown (the forge budgets its own copy)."""
 
     folder: Path

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from mlgate.errors import ExitCode, ForgeError, MlgateError
+from mlgate.record import Record
 
 if TYPE_CHECKING:
     from mlgate.acceptance import Acceptance
@@ -52,8 +53,7 @@ FORK_RUN = (
 )
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(Record):
     """One parsed command: `args` are its words, `reason` the free text (after `:` and on later lines)."""
 
     kind: Kind

@@ -15,11 +15,11 @@ have been stored (DESIGN §8, no blind retry), and two objects could disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from mlgate.forge import CHECK_SUMMARY_LIMIT, CheckConclusion, CheckForge, CheckReport, ChecksUnavailableError
 from mlgate.model import Outcome
+from mlgate.record import Record
 
 if TYPE_CHECKING:
     from mlgate.acceptance import Acceptance
@@ -32,8 +32,7 @@ _CUT_NOTE = "\n\n… the report is cut here to fit the check run; the full repor
 MarkKind = Literal["check run", "status"]
 
 
-@dataclass(frozen=True)
-class HeadVerdict:
+class HeadVerdict(Record):
     """What the head commit is told: `passed` (the gate, or an acceptance), `informational`, one line."""
 
     passed: bool

@@ -11,10 +11,11 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Any, ClassVar, Literal
 
 from mlgate.model import Direction, GateRule, Severity
+from mlgate.record import Record
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -100,8 +101,7 @@ class _Section:
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "use_attribute_docstrings": True}
 
 
-@dataclass(frozen=True)
-class RayConfig(_Section):
+class RayConfig(_Section, Record):
     """`train.ray`: where and how to submit to a Ray cluster."""
 
     address: str | None = None
@@ -120,8 +120,7 @@ class RayConfig(_Section):
     """most result data a job may send back"""
 
 
-@dataclass(frozen=True)
-class DockerConfig(_Section):
+class DockerConfig(_Section, Record):
     """`train.docker`: how the work tree reaches the training container."""
 
     transfer: Literal["auto", "mount", "copy"] = "auto"
@@ -141,8 +140,7 @@ class DockerConfig(_Section):
     """more arguments for ssh with DOCKER_HOST=ssh://, e.g. [-F, ci/ssh_config] or [-o, ProxyJump=bastion]"""
 
 
-@dataclass(frozen=True)
-class TrainConfig(_Section):
+class TrainConfig(_Section, Record):
     """`train`: the training command and where it runs."""
 
     command: str | None = None
@@ -159,8 +157,7 @@ class TrainConfig(_Section):
     docker: DockerConfig = field(default_factory=DockerConfig)
 
 
-@dataclass(frozen=True)
-class PredictionColumns(_Section):
+class PredictionColumns(_Section, Record):
     """`predictions.columns`: which column of the predictions file holds what."""
 
     id: str | None = ""
@@ -171,8 +168,7 @@ class PredictionColumns(_Section):
     score: str | None = None
 
 
-@dataclass(frozen=True)
-class ConfirmConfig(_Section):
+class ConfirmConfig(_Section, Record):
     """`predictions.confirm`: re-run the evaluation when a gated metric is inconclusive (off by default)."""
 
     command: str | None = None
@@ -185,8 +181,7 @@ class ConfirmConfig(_Section):
     """per re-run, seconds or a duration; train.timeout when omitted"""
 
 
-@dataclass(frozen=True)
-class PredictionsConfig(_Section):
+class PredictionsConfig(_Section, Record):
     """`predictions`: per-example results, which enable the noise model."""
 
     path: str
@@ -205,8 +200,7 @@ class PredictionsConfig(_Section):
         return self.level if self.confirm is None else 1 - (1 - self.level) / 2
 
 
-@dataclass(frozen=True)
-class CurvePlot(_Section):
+class CurvePlot(_Section, Record):
     """A `plots:` entry of kind `curve`: training curves from a CSV, JSON or TSV history, base vs head."""
 
     kind: Literal["curve"]
@@ -218,16 +212,14 @@ class CurvePlot(_Section):
     title: str | None = None
 
 
-@dataclass(frozen=True)
-class PredictionPlot(_Section):
+class PredictionPlot(_Section, Record):
     """A `plots:` entry of kind `confusion`, `roc` or `pr`, drawn from `predictions`."""
 
     kind: Literal["confusion", "roc", "pr"]
     title: str | None = None
 
 
-@dataclass(frozen=True)
-class BarsPlot(_Section):
+class BarsPlot(_Section, Record):
     """A `plots:` entry of kind `bars`: base vs head of the gated metrics (or of `metrics`)."""
 
     kind: Literal["bars"]
@@ -236,8 +228,7 @@ class BarsPlot(_Section):
     title: str | None = None
 
 
-@dataclass(frozen=True)
-class ImagePlot(_Section):
+class ImagePlot(_Section, Record):
     """A `plots:` entry of kind `image`: PNG files the training wrote, by glob."""
 
     kind: Literal["image"]
@@ -248,8 +239,7 @@ class ImagePlot(_Section):
 PlotSpec = Annotated[CurvePlot | PredictionPlot | BarsPlot | ImagePlot, Check(discriminator="kind")]
 
 
-@dataclass(frozen=True)
-class GateRuleConfig(_Section):
+class GateRuleConfig(_Section, Record):
     """One `gates:` entry; the first rule whose glob matches a metric's name wins."""
 
     metric: Glob
@@ -285,8 +275,7 @@ def _default_stores() -> list[BaselineStoreName]:
     return ["git-notes", "ci-artifact", "committed"]
 
 
-@dataclass(frozen=True)
-class BaselineConfig(_Section):
+class BaselineConfig(_Section, Record):
     """`baseline`: where the main branch's numbers are found, in order, and what a missing one means."""
 
     branch: str = "main"
@@ -295,16 +284,14 @@ class BaselineConfig(_Section):
     if_missing: Literal["pass", "warn", "fail"] = "pass"
 
 
-@dataclass(frozen=True)
-class DriftConfig(_Section):
+class DriftConfig(_Section, Record):
     """`data.drift`: how a data file is compared with the base's sketch of it."""
 
     method: Literal["psi", "ks"] = "psi"
     warn: NonNegative = 0.1
 
 
-@dataclass(frozen=True)
-class DataConfig(_Section):
+class DataConfig(_Section, Record):
     """`data`: a data file to check against the base's sketch (columns, types, nulls, drift)."""
 
     path: str
@@ -312,8 +299,7 @@ class DataConfig(_Section):
     severity: Severity = Severity.WARN
 
 
-@dataclass(frozen=True)
-class ReportConfig(_Section):
+class ReportConfig(_Section, Record):
     """`report`: the report's title, precision and an optional custom template."""
 
     title: str = "Model report"
@@ -322,16 +308,14 @@ class ReportConfig(_Section):
     precision: Annotated[int, Check(ge=1, le=12)] = 4
 
 
-@dataclass(frozen=True)
-class CommentConfig(_Section):
+class CommentConfig(_Section, Record):
     """`comment`: when the sticky PR/MR comment is posted, and whether it is updated or added."""
 
     when: Literal["always", "change", "regression", "never"] = "always"
     mode: Literal["update", "new", "once"] = "update"
 
 
-@dataclass(frozen=True)
-class ChatopsConfig(_Section):
+class ChatopsConfig(_Section, Record):
     """`chatops`: the `/mlgate` commands maintainers may answer with in PR comments."""
 
     enabled: bool = True
@@ -339,8 +323,7 @@ class ChatopsConfig(_Section):
     allow_self_accept: bool = False
 
 
-@dataclass(frozen=True)
-class StatusConfig(_Section):
+class StatusConfig(_Section, Record):
     """`status`: the commit status or check run that carries the verdict."""
 
     name: str = "mlgate"
@@ -351,8 +334,7 @@ class StatusConfig(_Section):
     a commit status"""
 
 
-@dataclass(frozen=True)
-class Config(_Section):
+class Config(_Section, Record):
     """The whole `.mlgate.yml`."""
 
     version: Literal[1] = 1

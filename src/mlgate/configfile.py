@@ -9,13 +9,14 @@ before come from configcache.py, and a config with nothing set is `Config()`: ne
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from mlgate import configcache
 from mlgate.config import Config
 from mlgate.errors import ConfigError
+from mlgate.record import Record
 from mlgate.yamlfile import Path_, format_path, load_yaml
 
 CONFIG_NAMES = (".mlgate.yml", ".mlgate.yaml")
@@ -23,8 +24,7 @@ ENV_PREFIX = "MLGATE_"
 # NOTE: tokens are read by ci/ from these variables and are never part of the config.
 
 
-@dataclass(frozen=True)
-class LoadedConfig:
+class LoadedConfig(Record):
     """The effective config, where it was read from, and the source of each overridden key."""
 
     config: Config

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ from mlgate.errors import MetricsError
 from mlgate.gate import infer_direction, match_rule
 from mlgate.model import Direction, GateResult, GateRule, Interval, Predictions, Verdict
 from mlgate.noise import RESAMPLES, NoiseModel, PairingError, pair, stat_metric
+from mlgate.record import Record
 from mlgate.seeds import POOLED_METRICS, pooled_interval
 from mlgate.stats import DeltaInterval, StatsError
 from mlgate.tree import WorkTree
@@ -44,8 +45,7 @@ if TYPE_CHECKING:
 CONFIRM_LOG = Path(".mlgate") / "confirm-{seed}.log"
 
 
-@dataclass(frozen=True)
-class Confirmation:
+class Confirmation(Record):
     """What the confirmation did: the seeds that ran, each metric's verdict before → after, and problems."""
 
     seed_env: str

@@ -15,13 +15,14 @@ import csv
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from mlgate.drift import compute_categorical_psi, compute_cdf, compute_edges, compute_numeric_drift
 from mlgate.errors import MetricsError
 from mlgate.metrics import decode_text, load_bytes
 from mlgate.parquet import is_parquet, read_parquet
+from mlgate.record import Record
 from mlgate.tree import FileTree
 
 if TYPE_CHECKING:
@@ -40,8 +41,7 @@ _NULL_CELL = re.compile(  # a null token as a whole cell, or an empty cell (neve
 _BAD_COLUMN = re.compile(r"column (\d+)")
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(Record):
     """One feature: numeric (float64, NaN for nulls) or categorical (codes into `categories`, −1 null)."""
 
     name: str
@@ -59,8 +59,7 @@ class Column:
         return float(nulls) / rows if rows else 0.0
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(Record):
     """The columns of a data file, in file order."""
 
     columns: dict[str, Column]
@@ -68,8 +67,7 @@ class Table:
     source: str = ""
 
 
-@dataclass(frozen=True)
-class FeatureDrift:
+class FeatureDrift(Record):
     """One feature's drift: PSI, the KS statistic (numeric only), and whether it is over the threshold."""
 
     name: str
@@ -78,8 +76,7 @@ class FeatureDrift:
     drifted: bool
 
 
-@dataclass(frozen=True)
-class DataReport:
+class DataReport(Record):
     """The outcome of the data checks, as lines for the report (plain text: the report escapes it)."""
 
     rows: int = 0

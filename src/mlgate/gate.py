@@ -11,7 +11,6 @@ import fnmatch
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from mlgate.model import (
     Comparison,
@@ -25,6 +24,7 @@ from mlgate.model import (
     Verdict,
     format_number,
 )
+from mlgate.record import Record
 
 # fmt: off
 _HIGHER = frozenset((
@@ -60,8 +60,7 @@ def match_rule(name: str, rules: Sequence[GateRule]) -> GateRule | None:
     return next((rule for rule in rules if fnmatch.fnmatchcase(name, rule.metric)), None)
 
 
-@dataclass(frozen=True)
-class _Judgement:
+class _Judgement(Record):
     verdict: Verdict
     reason: str
 

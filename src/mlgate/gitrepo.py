@@ -16,11 +16,12 @@ import subprocess
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import IO
 
 from mlgate.errors import GitError
+from mlgate.record import Record
 
 SHALLOW_HINT = "the clone is shallow: fetch full history (GitHub: actions/checkout with `fetch-depth: 0`)"
 DEEPEN_STEPS = (50, 500)  # commits added per `git fetch --deepen` before giving up
@@ -30,8 +31,7 @@ _CHUNK = 1 << 16
 STOP_TIMEOUT_S = 2.0  # for `git cat-file --batch` to exit once its input ends
 
 
-@dataclass(frozen=True)
-class GitObject:
+class GitObject(Record):
     """One object `git cat-file --batch` found; `content` is None when it is larger than was asked to keep."""
 
     sha: str
@@ -149,8 +149,7 @@ def _skip(stream: IO[bytes], size: int) -> None:
         size -= len(chunk)
 
 
-@dataclass(frozen=True)
-class GitRepo:
+class GitRepo(Record):
     """A work tree whose top level is `root`. Its object reads share one `git cat-file --batch`, which
     `close` (or leaving `with GitRepo(...)`) ends; garbage collection and the interpreter's exit end it too.
     """

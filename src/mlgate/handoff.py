@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlgate.errors import UsageError
 from mlgate.model import MetricSet, Params, PlotImage, RunRecord
+from mlgate.record import Record
 
 MANIFEST = "manifest.json"
 SNAPSHOT = "snapshot.json"
@@ -34,8 +34,7 @@ _IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.png")
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@dataclass(frozen=True)
-class Handoff:
+class Handoff(Record):
     """What the privileged publisher may use from an artifact (all of it still untrusted values)."""
 
     head_sha: str

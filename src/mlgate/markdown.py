@@ -26,6 +26,7 @@ from mlgate.model import (
     Verdict,
     format_number,
 )
+from mlgate.record import Record
 
 T = TypeVar("T")
 
@@ -112,8 +113,7 @@ def table_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-@dataclass(frozen=True)
-class BlockView:
+class BlockView(Record):
     """The part of a block that fits: its lines, how many were left out, and the text to print."""
 
     header: str

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from mlgate.record import Record
 
 if TYPE_CHECKING:  # numpy stays off the import path of `mlgate diff`
     import numpy as np
@@ -57,8 +59,7 @@ class ValueKind(StrEnum):
     TEXT = "text"
 
 
-@dataclass(frozen=True)
-class Metric:
+class Metric(Record):
     """One named value from a metrics file. `value` is None when the file held no number (kind TEXT).
 
     `repeats`: the metric's values in the file's several runs (seeds), when it has at least two.
@@ -94,8 +95,7 @@ def format_number(value: float, precision: int = 4) -> str:
     return f"{value:.{precision}g}"
 
 
-@dataclass(frozen=True)
-class MetricSet:
+class MetricSet(Record):
     """Metrics by flattened dotted name, in file order, with the files they came from."""
 
     metrics: Mapping[str, Metric] = field(default_factory=dict)
@@ -115,8 +115,7 @@ class MetricSet:
         return self.metrics.get(name)
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(Record):
     """One hyperparameter, flattened to a dotted name, as text for display."""
 
     name: str
@@ -124,8 +123,7 @@ class Param:
     source: str
 
 
-@dataclass(frozen=True)
-class Params:
+class Params(Record):
     """Hyperparameters by dotted name."""
 
     params: Mapping[str, Param] = field(default_factory=dict)
@@ -135,8 +133,7 @@ class Params:
         return self.params.get(name)
 
 
-@dataclass(frozen=True)
-class ParamChange:
+class ParamChange(Record):
     """A param whose value differs between base and head (None: absent on that side)."""
 
     name: str
@@ -144,8 +141,7 @@ class ParamChange:
     head: str | None
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(Record):
     """A confidence interval for the head − base difference, oriented so that higher is better."""
 
     low: float
@@ -158,8 +154,7 @@ class Interval:
         return (self.high - self.low) / 2
 
 
-@dataclass(frozen=True)
-class Delta:
+class Delta(Record):
     """One metric on both sides. `change` is head − base; `rel` is change / |base| (None if undefined)."""
 
     name: str
@@ -186,8 +181,7 @@ class Delta:
         return None if math.isnan(rel) else rel
 
 
-@dataclass(frozen=True)
-class BaselineRef:
+class BaselineRef(Record):
     """Where the baseline came from: store, commit, how far back from the merge-base, when, which run."""
 
     store: str
@@ -198,8 +192,7 @@ class BaselineRef:
     eval_hash: str | None = None
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(Record):
     """Every metric of head and base side by side, the changed params, and the baseline's provenance."""
 
     deltas: tuple[Delta, ...]
@@ -213,8 +206,7 @@ class Comparison:
         return self.baseline is not None
 
 
-@dataclass(frozen=True)
-class GateRule:
+class GateRule(Record):
     """One `gates:` entry: the first rule whose glob matches a metric decides how it is judged."""
 
     metric: str
@@ -227,8 +219,7 @@ class GateRule:
     index: int | None = None
 
 
-@dataclass(frozen=True)
-class MetricResult:
+class MetricResult(Record):
     """The gate's judgement of one metric and the reason, in words a person can check."""
 
     delta: Delta
@@ -258,8 +249,7 @@ class MetricResult:
         return self.gated and bad and not self.blocking
 
 
-@dataclass(frozen=True)
-class GateResult:
+class GateResult(Record):
     """Per-metric results, regressions first, and the overall outcome."""
 
     results: tuple[MetricResult, ...]
@@ -282,8 +272,7 @@ class GateResult:
         return next((r for r in self.results if r.name == name), None)
 
 
-@dataclass(frozen=True)
-class GpuTelemetry:
+class GpuTelemetry(Record):
     """GPUs seen during training: model names, count, peak memory of the training processes, utilisation."""
 
     names: tuple[str, ...]
@@ -293,8 +282,7 @@ class GpuTelemetry:
     source: str = "nvidia-smi"
 
 
-@dataclass(frozen=True)
-class RunnerInfo:
+class RunnerInfo(Record):
     """The machine that ran the training."""
 
     os: str
@@ -304,8 +292,7 @@ class RunnerInfo:
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(Record):
     """What one training run did: exit status, time, memory, log tail, where it ran."""
 
     command: str
@@ -327,8 +314,7 @@ class RunRecord:
         return self.exit_code == 0 and not self.timed_out
 
 
-@dataclass(frozen=True)
-class ChangeRef:
+class ChangeRef(Record):
     """A change on the code host: repository, head commit, PR/MR number if any."""
 
     repo: str
@@ -336,8 +322,7 @@ class ChangeRef:
     number: int | None = None
 
 
-@dataclass(frozen=True, eq=False)
-class Predictions:
+class Predictions(Record, eq=False):
     """Per-example results of one eval run. Classes are encoded 0..k-1; `labels` holds their names.
 
     `score` is the positive-class probability (binary) or None; `content_hash` identifies the eval set
@@ -357,8 +342,7 @@ class Predictions:
         return int(self.y_true.shape[0])
 
 
-@dataclass(frozen=True)
-class PlotImage:
+class PlotImage(Record):
     """A rendered plot or a user image: what it shows and where the PNG is."""
 
     title: str

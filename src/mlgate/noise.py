@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING
 
 from mlgate.gate import infer_direction, match_rule
 from mlgate.model import Direction, GateRule, Interval, Predictions, format_number
+from mlgate.record import Record
 from mlgate.seeds import welch_interval
 from mlgate.stats import COUNT_METRICS, DeltaInterval, StatsError, bonferroni_level, paired_interval
 
@@ -45,8 +46,7 @@ class PairingError(ValueError):
     """Head and base predictions that cannot be paired example by example; the message says why."""
 
 
-@dataclass(frozen=True)
-class Paired:
+class Paired(Record):
     """Both sides on the same examples, in head's row order, classes encoded alike (positive = class 1)."""
 
     task: str
@@ -66,8 +66,7 @@ class Paired:
         return int(self.y_true.shape[0])
 
 
-@dataclass(frozen=True)
-class NoiseModel:
+class NoiseModel(Record):
     """The intervals the gate uses (oriented), the raw ones behind them, and the note the report prints."""
 
     intervals: dict[str, Interval]

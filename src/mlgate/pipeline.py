@@ -6,7 +6,7 @@ Shared by `diff`, `report`, `explain`, `run` and `demo`, so they can never disag
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from mlgate.gate import evaluate
 from mlgate.gitrepo import GitRepo
 from mlgate.model import BaselineRef, Comparison, GateResult, MetricSet, Outcome, Params, Predictions
 from mlgate.parquet import MissingPyarrowError
+from mlgate.record import Record
 from mlgate.tree import FileTree, GitTree, WorkTree
 
 if TYPE_CHECKING:
@@ -36,8 +37,7 @@ if TYPE_CHECKING:
     from mlgate.noise import NoiseModel
 
 
-@dataclass(frozen=True)
-class Evaluation:
+class Evaluation(Record):
     """Everything a report or a diff is made from."""
 
     loaded: LoadedConfig

@@ -24,6 +24,7 @@ from mlgate.console import Console
 from mlgate.errors import ForgeError, MlgateError
 from mlgate.forge import Comment, Forge, StatusState
 from mlgate.model import GateResult, Outcome, Verdict
+from mlgate.record import Record
 
 if TYPE_CHECKING:
     from mlgate.acceptance import Acceptance
@@ -45,8 +46,7 @@ GITLAB_TOKEN_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class Publication:
+class Publication(Record):
     """What goes out: the report (re-rendered per budget), its full Markdown, its folder and images."""
 
     markdown: str

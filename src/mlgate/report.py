@@ -17,6 +17,7 @@ from mlgate import markdown as md
 from mlgate import wording
 from mlgate.markdown import Block, BlockView, code_span
 from mlgate.model import Comparison, GateResult, PlotImage, RunRecord
+from mlgate.record import Record
 from mlgate.reporttemplate import (
     HTML_TEMPLATE,
     MARKDOWN_TEMPLATE,
@@ -29,8 +30,7 @@ _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif
          ".svg": "image/svg+xml", ".webp": "image/webp"}  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ReportInput:
+class ReportInput(Record):
     """Everything one report shows; strings in it are untrusted unless this module made them."""
 
     title: str
@@ -202,8 +202,7 @@ def html_rows(inp: ReportInput) -> list[tuple[dict[str, str], bool]]:
 # --------------------------------------------------------------------------------------------- Markdown
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(Record):
     """One step down the budget ladder: the sections given up, and the table cut to fit (if any)."""
 
     drop: frozenset[str]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from mlgate.record import Record
 from mlgate.stats import (
     MEAN_METRICS,
     DeltaInterval,
@@ -81,8 +82,7 @@ def _pooled_terms(metric: str, y_true: ArrayLike, head: ArrayLike, base: ArrayLi
 # ---- independent runs per side (seeds): Welch
 
 
-@dataclass(frozen=True)
-class WelchTerms:
+class WelchTerms(Record):
     """The arithmetic of a Welch interval: each side's mean, variance and runs, the SE, df and t quantile."""
 
     head_mean: float

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from mlgate.model import Interval
+from mlgate.record import Record
 from mlgate.tdist import normal_quantile
 
 if TYPE_CHECKING:
@@ -57,8 +57,7 @@ class Decision(StrEnum):
     INCONCLUSIVE = "inconclusive"
 
 
-@dataclass(frozen=True)
-class DeltaInterval:
+class DeltaInterval(Record):
     """A confidence interval of Δ = head − base (raw, not oriented), with the metric on both sides.
 
     `n` counts rows (Welch over seeds: runs); `resamples` is 0 for analytic intervals (normal, DeLong, Welch).
@@ -90,8 +89,7 @@ class DeltaInterval:
         return Interval(-self.high, -self.low, self.level, self.method)
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Record):
     """How one bootstrap runs: confidence level, resamples, generator, the rows above which it goes normal."""
 
     level: float

@@ -17,9 +17,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Literal
+
+from mlgate.record import Record
 
 ForgeName = Literal["github", "gitlab", "none"]
 SECRET_VARIABLES = ("MLGATE_TOKEN", "GITHUB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN", "GH_TOKEN")
@@ -38,8 +40,7 @@ def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*(env[n] for n in SECRET_VARIABLES if env.get(n)), *named]))
 
 
-@dataclass(frozen=True)
-class CiContext:
+class CiContext(Record):
     """Where this run happens: provider, forge, repository, event, the change (PR/MR) and the URLs."""
 
     provider: str

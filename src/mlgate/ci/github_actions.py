@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlgate.ci import CiContext, env_path, pick_token, positive_int
+from mlgate.record import Record
 
 SUMMARY_LIMIT = 1024 * 1024  # NOTE: GitHub refuses a job summary over 1 MiB per step ("upload aborted")
 MAX_ANNOTATIONS = 10  # NOTE: GitHub shows at most 10 error and 10 warning annotations per step
@@ -109,8 +109,7 @@ def _change(
     return sha, branch, None, None, False
 
 
-@dataclass(frozen=True)
-class CommentEvent:
+class CommentEvent(Record):
     """An `issue_comment` event on a pull request: the comment, who wrote it, and the PR number.
 
     `association` is GitHub's author_association (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, …), the

@@ -26,11 +26,11 @@ The libraries are imported inside `connect`, so `mlgate diff` never loads PyGith
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from mlgate.errors import ForgeError
+from mlgate.record import Record
 
 StatusState = Literal["success", "failure", "pending", "error"]
 ForgeKind = Literal["github", "gitlab"]
@@ -68,8 +68,7 @@ def request_error(
     return (UncertainWriteError if uncertain else ForgeError)(where, what, hint=hint)
 
 
-@dataclass(frozen=True)
-class Comment:
+class Comment(Record):
     """A comment on a PR/MR as the forge returned it; times are ISO-8601 UTC strings."""
 
     id: int
@@ -125,8 +124,7 @@ class Forge(Protocol):
 TargetKind = Literal["change", "issue", "commit"]
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Record):
     """Where a comment goes: PR/MR `number` (kind change), issue `number`, or commit `sha`."""
 
     kind: TargetKind
@@ -165,8 +163,7 @@ class CommentThread(Protocol):
     def comment_url(self, comment_id: int) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class ChangeThread:
+class ChangeThread(Record):
     """The comments of PR/MR `number` through the Forge's own methods (GitHub issues share them)."""
 
     forge: Forge
@@ -219,8 +216,7 @@ class ChecksUnavailableError(ForgeError):
     """The token may not create check runs (a PAT or OAuth token, or an App token without `checks: write`)."""
 
 
-@dataclass(frozen=True)
-class CheckReport:
+class CheckReport(Record):
     """A completed check run: `name` is the required-check name, `summary` Markdown within the limit."""
 
     name: str
@@ -247,8 +243,7 @@ class PermissionUnknownError(ForgeError):
     """The token may not read a user's repository permission (HTTP 403): fall back to the association."""
 
 
-@dataclass(frozen=True)
-class PullInfo:
+class PullInfo(Record):
     """A PR as the API tells it (never the event payload's word): head commit, state, author, fork."""
 
     number: int

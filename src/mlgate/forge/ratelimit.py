@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TypeVar
+
+from mlgate.record import Record
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class RateLimitPolicy:
+class RateLimitPolicy(Record):
     """Wait at most `max_wait` seconds per rate-limited response, and try at most `attempts` times in all."""
 
     max_wait: float = 10.0

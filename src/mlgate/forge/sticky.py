@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from datetime import datetime
 
 from mlgate.errors import ForgeError
 from mlgate.forge import ChangeThread, Comment, CommentThread, Forge, UncertainWriteError
+from mlgate.record import Record
 
 _MARKER = re.compile(r"<!-- mlgate:report id=(?P<id>[A-Za-z0-9._-]+) run=(?P<run>\S+) -->")
 _REPORT_ID = re.compile(r"[A-Za-z0-9._-]+")
@@ -121,8 +121,7 @@ def _merge(listed: list[Comment], created: Comment) -> list[Comment]:
     return sorted(listed, key=lambda comment: comment.id)
 
 
-@dataclass(frozen=True)
-class _StickyRun:
+class _StickyRun(Record):
     """One upsert: who we are, where we post, and the full body (marker line first) we want there."""
 
     thread: CommentThread

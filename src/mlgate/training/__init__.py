@@ -8,7 +8,7 @@ after the caller has reported it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from mlgate.ci import SECRET_VARIABLES
 from mlgate.console import Console
 from mlgate.errors import TrainingError
 from mlgate.model import RunRecord
+from mlgate.record import Record
 
 # NOTE: the training command is the repository's code; the tokens mlgate posts with never reach it
 # (a PR can change train.py). The runner's own job secrets that the user passes in train.env still do.
@@ -30,8 +31,7 @@ def training_env(env: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, 
     return {**{k: v for k, v in env.items() if k not in FORGE_TOKENS}, **extra}
 
 
-@dataclass(frozen=True)
-class TrainSpec:
+class TrainSpec(Record):
     """What to run and how: the command line, where, with which environment, for how long at most."""
 
     command: str

@@ -31,6 +31,7 @@ from mlgate.config import DockerConfig, TrainConfig
 from mlgate.console import Console
 from mlgate.errors import ConfigError, TrainingError
 from mlgate.model import GpuTelemetry, RunRecord
+from mlgate.record import Record
 from mlgate.training import TrainSpec, dockercopy, dockerssh, raypack
 from mlgate.training.dockerhost import (
     Daemon,
@@ -87,8 +88,7 @@ class _Placement:
     source: str | None = None
 
 
-@dataclass(frozen=True)
-class _Ending:
+class _Ending(Record):
     """How the container's run ended."""
 
     exit_code: int

@@ -15,12 +15,12 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from mlgate.console import Console
 from mlgate.errors import ConfigError, TrainingError
+from mlgate.record import Record
 
 LOCAL_SCHEMES = ("unix://", "npipe://", "fd://")
 _CONTAINER_ID = re.compile(r"/containers/([0-9a-f]{64})/")
@@ -36,8 +36,7 @@ REMOTE_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class Daemon:
+class Daemon(Record):
     """The daemon mlgate talks to: its URL (None: the SDK's local default) and where that came from."""
 
     url: str | None = None

@@ -43,12 +43,12 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from mlgate.ci import secret_values
 from mlgate.errors import ConfigError, TrainingError
+from mlgate.record import Record
 from mlgate.training import FORGE_TOKENS
 from mlgate.training.dockerhost import Daemon, first_line
 
@@ -62,8 +62,7 @@ SHARING_KEYS = frozenset({"controlpath", "controlmaster", "controlpersist"})  # 
 _TAKES_VALUE = frozenset("BbcDEeFIiJLlmOoPpQRSWw")  # ssh's one-letter options that take an argument
 
 
-@dataclass(frozen=True)
-class SshTarget:
+class SshTarget(Record):
     """The parts of an `ssh://[USER@]HOST[:PORT][/SOCKET]` URL that ssh and the far side's docker need."""
 
     host: str

@@ -18,10 +18,11 @@ import os
 import stat
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 
 from mlgate.errors import ConfigError, TrainingError
+from mlgate.record import Record
 
 DEFAULT_EXCLUDES = (
     ".git/", ".hg/", ".svn/", ".venv/", "venv/", "__pycache__/", "node_modules/", ".mypy_cache/",
@@ -31,8 +32,7 @@ LAUNCHER = ".mlgate/rayjob.py"
 MIB = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Package:
+class Package(Record):
     """The files of one upload: (path in the zip, file on disk), their total size, and what was left out."""
 
     root: Path

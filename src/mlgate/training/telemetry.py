@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.model import GpuTelemetry, RunnerInfo
+from mlgate.record import Record
 
 SAMPLE_EVERY_S = 0.5
 
@@ -66,8 +67,7 @@ def group_pids(pgid: int) -> set[int]:
     return pids
 
 
-@dataclass(frozen=True)
-class GpuReading:
+class GpuReading(Record):
     """One sample: every device's name, the training's memory on them, its busiest device's utilisation."""
 
     names: tuple[str, ...]

@@ -95,13 +95,13 @@ Positive = Annotated[float, Check(gt=0)]
 NonNegative = Annotated[float, Check(ge=0)]
 
 
-class _Section:
+class _Section(Record):
     """What every section shares: unknown keys are errors, and a field's docstring is its description."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "use_attribute_docstrings": True}
 
 
-class RayConfig(_Section, Record):
+class RayConfig(_Section):
     """`train.ray`: where and how to submit to a Ray cluster."""
 
     address: str | None = None
@@ -120,7 +120,7 @@ class RayConfig(_Section, Record):
     """most result data a job may send back"""
 
 
-class DockerConfig(_Section, Record):
+class DockerConfig(_Section):
     """`train.docker`: how the work tree reaches the training container."""
 
     transfer: Literal["auto", "mount", "copy"] = "auto"
@@ -140,7 +140,7 @@ class DockerConfig(_Section, Record):
     """more arguments for ssh with DOCKER_HOST=ssh://, e.g. [-F, ci/ssh_config] or [-o, ProxyJump=bastion]"""
 
 
-class TrainConfig(_Section, Record):
+class TrainConfig(_Section):
     """`train`: the training command and where it runs."""
 
     command: str | None = None
@@ -157,7 +157,7 @@ class TrainConfig(_Section, Record):
     docker: DockerConfig = field(default_factory=DockerConfig)
 
 
-class PredictionColumns(_Section, Record):
+class PredictionColumns(_Section):
     """`predictions.columns`: which column of the predictions file holds what."""
 
     id: str | None = ""
@@ -168,7 +168,7 @@ class PredictionColumns(_Section, Record):
     score: str | None = None
 
 
-class ConfirmConfig(_Section, Record):
+class ConfirmConfig(_Section):
     """`predictions.confirm`: re-run the evaluation when a gated metric is inconclusive (off by default)."""
 
     command: str | None = None
@@ -181,7 +181,7 @@ class ConfirmConfig(_Section, Record):
     """per re-run, seconds or a duration; train.timeout when omitted"""
 
 
-class PredictionsConfig(_Section, Record):
+class PredictionsConfig(_Section):
     """`predictions`: per-example results, which enable the noise model."""
 
     path: str
@@ -200,7 +200,7 @@ class PredictionsConfig(_Section, Record):
         return self.level if self.confirm is None else 1 - (1 - self.level) / 2
 
 
-class CurvePlot(_Section, Record):
+class CurvePlot(_Section):
     """A `plots:` entry of kind `curve`: training curves from a CSV, JSON or TSV history, base vs head."""
 
     kind: Literal["curve"]
@@ -212,14 +212,14 @@ class CurvePlot(_Section, Record):
     title: str | None = None
 
 
-class PredictionPlot(_Section, Record):
+class PredictionPlot(_Section):
     """A `plots:` entry of kind `confusion`, `roc` or `pr`, drawn from `predictions`."""
 
     kind: Literal["confusion", "roc", "pr"]
     title: str | None = None
 
 
-class BarsPlot(_Section, Record):
+class BarsPlot(_Section):
     """A `plots:` entry of kind `bars`: base vs head of the gated metrics (or of `metrics`)."""
 
     kind: Literal["bars"]
@@ -228,7 +228,7 @@ class BarsPlot(_Section, Record):
     title: str | None = None
 
 
-class ImagePlot(_Section, Record):
+class ImagePlot(_Section):
     """A `plots:` entry of kind `image`: PNG files the training wrote, by glob."""
 
     kind: Literal["image"]
@@ -239,7 +239,7 @@ class ImagePlot(_Section, Record):
 PlotSpec = Annotated[CurvePlot | PredictionPlot | BarsPlot | ImagePlot, Check(discriminator="kind")]
 
 
-class GateRuleConfig(_Section, Record):
+class GateRuleConfig(_Section):
     """One `gates:` entry; the first rule whose glob matches a metric's name wins."""
 
     metric: Glob
@@ -275,7 +275,7 @@ def _default_stores() -> list[BaselineStoreName]:
     return ["git-notes", "ci-artifact", "committed"]
 
 
-class BaselineConfig(_Section, Record):
+class BaselineConfig(_Section):
     """`baseline`: where the main branch's numbers are found, in order, and what a missing one means."""
 
     branch: str = "main"
@@ -284,14 +284,14 @@ class BaselineConfig(_Section, Record):
     if_missing: Literal["pass", "warn", "fail"] = "pass"
 
 
-class DriftConfig(_Section, Record):
+class DriftConfig(_Section):
     """`data.drift`: how a data file is compared with the base's sketch of it."""
 
     method: Literal["psi", "ks"] = "psi"
     warn: NonNegative = 0.1
 
 
-class DataConfig(_Section, Record):
+class DataConfig(_Section):
     """`data`: a data file to check against the base's sketch (columns, types, nulls, drift)."""
 
     path: str
@@ -299,7 +299,7 @@ class DataConfig(_Section, Record):
     severity: Severity = Severity.WARN
 
 
-class ReportConfig(_Section, Record):
+class ReportConfig(_Section):
     """`report`: the report's title, precision and an optional custom template."""
 
     title: str = "Model report"
@@ -308,14 +308,14 @@ class ReportConfig(_Section, Record):
     precision: Annotated[int, Check(ge=1, le=12)] = 4
 
 
-class CommentConfig(_Section, Record):
+class CommentConfig(_Section):
     """`comment`: when the sticky PR/MR comment is posted, and whether it is updated or added."""
 
     when: Literal["always", "change", "regression", "never"] = "always"
     mode: Literal["update", "new", "once"] = "update"
 
 
-class ChatopsConfig(_Section, Record):
+class ChatopsConfig(_Section):
     """`chatops`: the `/mlgate` commands maintainers may answer with in PR comments."""
 
     enabled: bool = True
@@ -323,7 +323,7 @@ class ChatopsConfig(_Section, Record):
     allow_self_accept: bool = False
 
 
-class StatusConfig(_Section, Record):
+class StatusConfig(_Section):
     """`status`: the commit status or check run that carries the verdict."""
 
     name: str = "mlgate"
@@ -334,7 +334,7 @@ class StatusConfig(_Section, Record):
     a commit status"""
 
 
-class Config(_Section, Record):
+class Config(_Section):
     """The whole `.mlgate.yml`."""
 
     version: Literal[1] = 1

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     import_s = time.perf_counter() - start
     import numpy as np
 
-    from mlgate import plots
+    from mlgate import plotdata, plots
 
     rng = np.random.default_rng(0)
     table = {
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     cold = timed(lambda: curve(table, "big"), 1)[0]
     warm = statistics.median(timed(lambda: curve(table, "big"), args.repeat))
     decimate = statistics.median(
-        timed(lambda: plots.decimate_minmax(table["step"], table["loss"], 640), args.repeat)
+        timed(lambda: plotdata.decimate_minmax(table["step"], table["loss"], 640), args.repeat)
     )
     sort_ref = statistics.median(timed(lambda: np.sort(table["loss"]), args.repeat))
     small_ref = statistics.median(timed(lambda: curve(small, "small"), args.repeat))

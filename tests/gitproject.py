@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
 
 
 class GitProject:
@@ -23,13 +22,14 @@ class GitProject:
         done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=True)
         return done.stdout.strip()
 
-    def write(self, path: str, content: str | dict[str, Any]) -> Path:
+    def write(self, path: str, content: object) -> Path:
+        """Write `content` at `path`: a string as it is, anything else as JSON."""
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content if isinstance(content, str) else json.dumps(content))
         return target
 
-    def commit(self, message: str = "change", **files: str | dict[str, Any]) -> str:
+    def commit(self, message: str = "change", **files: object) -> str:
         """Write `files` (keyword names use `__` for `/` and `_dot_` for `.`), commit everything."""
         for name, content in files.items():
             self.write(name.replace("__", "/").replace("_dot_", "."), content)

@@ -89,8 +89,8 @@ def test_not_a_git_repository_is_a_usage_error(tmp_path_factory, cli: CliRunner)
 
 
 def test_shallow_clone_without_base_gives_fetch_depth_hint(
-    project: GitProject, cli: CliRunner, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    project: GitProject, cli: CliRunner, tmp_path: Path
+) -> None:
     project.commit("one", **{"metrics.json": {"acc": 0.5}})
     project.commit("two", **{"metrics.json": {"acc": 0.6}})
     project.branch("feature")

@@ -11,9 +11,11 @@ from mlgate.gate import evaluate, infer_direction, match_rule
 from mlgate.model import (
     BaselineRef,
     Direction,
+    GateResult,
     GateRule,
     Interval,
     Metric,
+    MetricResult,
     MetricSet,
     Outcome,
     Severity,
@@ -35,8 +37,23 @@ def metrics(**values: float | str) -> MetricSet:
     return MetricSet(out)
 
 
-def gate(head: MetricSet, base: MetricSet | None, rules: list[GateRule], **kw: object):  # type: ignore[no-untyped-def]
-    return evaluate(compare(head, base, baseline=REF if base is not None else None), rules, **kw)  # type: ignore[arg-type]
+def gate(
+    head: MetricSet,
+    base: MetricSet | None,
+    rules: list[GateRule],
+    *,
+    strict: bool = False,
+    if_missing: str = "pass",
+) -> GateResult:
+    comparison = compare(head, base, baseline=REF if base is not None else None)
+    return evaluate(comparison, rules, strict=strict, if_missing=if_missing)
+
+
+def one(result: GateResult, name: str) -> MetricResult:
+    """The result for NAME, which the test expects to be there."""
+    found = result.get(name)
+    assert found is not None, f"no result for {name!r}"
+    return found
 
 
 @pytest.mark.parametrize(
@@ -70,10 +87,10 @@ def test_regression_must_exceed_both_tolerances_when_abs_and_rel_are_set() -> No
     rules = [GateRule("acc", abs=0.005, rel=0.01)]
     # base 0.9: rel tolerance = 0.009; a drop of 0.007 exceeds abs but not rel → unchanged
     result = gate(metrics(acc=0.893), metrics(acc=0.9), rules)
-    assert result.get("acc").verdict is Verdict.UNCHANGED  # type: ignore[union-attr]
+    assert one(result, "acc").verdict is Verdict.UNCHANGED
     assert result.outcome is Outcome.PASS
     failed = gate(metrics(acc=0.89), metrics(acc=0.9), rules)
-    assert failed.get("acc").verdict is Verdict.REGRESSED  # type: ignore[union-attr]
+    assert one(failed, "acc").verdict is Verdict.REGRESSED
     assert failed.outcome is Outcome.FAIL
     assert not failed.passed
     assert [r.name for r in failed.failures] == ["acc"]
@@ -83,7 +100,7 @@ def test_lower_is_better_metrics_regress_when_they_rise() -> None:
     rules = [GateRule("loss")]
     assert gate(metrics(loss=0.5), metrics(loss=0.4), rules).outcome is Outcome.FAIL
     improved = gate(metrics(loss=0.3), metrics(loss=0.4), rules)
-    assert improved.get("loss").verdict is Verdict.IMPROVED  # type: ignore[union-attr]
+    assert one(improved, "loss").verdict is Verdict.IMPROVED
     assert improved.outcome is Outcome.PASS
 
 
@@ -91,7 +108,7 @@ def test_warn_severity_does_not_fail_when_it_regresses() -> None:
     result = gate(
         metrics(latency=12), metrics(latency=10), [GateRule("latency", rel=0.1, severity=Severity.WARN)]
     )
-    assert result.get("latency").verdict is Verdict.REGRESSED  # type: ignore[union-attr]
+    assert one(result, "latency").verdict is Verdict.REGRESSED
     assert result.outcome is Outcome.WARN
     assert result.passed
     assert [r.name for r in result.warnings] == ["latency"]
@@ -99,7 +116,7 @@ def test_warn_severity_does_not_fail_when_it_regresses() -> None:
 
 def test_metric_without_rule_is_shown_but_never_gated() -> None:
     result = gate(metrics(acc=0.1), metrics(acc=0.9), [])
-    only = result.get("acc")
+    only = one(result, "acc")
     assert only is not None
     assert only.verdict is Verdict.REGRESSED
     assert not only.gated
@@ -109,17 +126,17 @@ def test_metric_without_rule_is_shown_but_never_gated() -> None:
 
 def test_neutral_metric_is_not_judged_when_a_rule_makes_it_neutral() -> None:
     result = gate(metrics(acc=0.1), metrics(acc=0.9), [GateRule("*", direction=Direction.NEUTRAL)])
-    assert result.get("acc").verdict is Verdict.UNCHANGED  # type: ignore[union-attr]
+    assert one(result, "acc").verdict is Verdict.UNCHANGED
     assert result.outcome is Outcome.PASS
 
 
 def test_floor_fails_even_without_baseline_when_head_is_below_min() -> None:
     result = gate(metrics(acc=0.7), None, [GateRule("acc", min=0.8)])
-    assert result.get("acc").bound_violated  # type: ignore[union-attr]
+    assert one(result, "acc").bound_violated
     assert result.outcome is Outcome.FAIL
     ceiling = gate(metrics(loss=3.0), metrics(loss=3.0), [GateRule("loss", max=2.0)])
     assert ceiling.outcome is Outcome.FAIL
-    assert "ceiling" in ceiling.get("loss").reason  # type: ignore[union-attr]
+    assert "ceiling" in one(ceiling, "loss").reason
 
 
 def test_missing_baseline_follows_if_missing_policy() -> None:
@@ -128,20 +145,20 @@ def test_missing_baseline_follows_if_missing_policy() -> None:
     assert gate(head, None, [GateRule("acc")], if_missing="warn").outcome is Outcome.WARN
     assert gate(head, None, [GateRule("acc")], if_missing="fail").outcome is Outcome.FAIL
     assert gate(head, None, [GateRule("acc")], strict=True).outcome is Outcome.FAIL
-    assert gate(head, None, [GateRule("acc")]).get("acc").verdict is Verdict.NEW  # type: ignore[union-attr]
+    assert one(gate(head, None, [GateRule("acc")]), "acc").verdict is Verdict.NEW
 
 
 def test_new_and_removed_metrics_are_reported_when_sides_differ() -> None:
     result = gate(metrics(a_acc=0.9), metrics(b_acc=0.8), [GateRule("*")])
-    assert result.get("a_acc").verdict is Verdict.NEW  # type: ignore[union-attr]
-    assert result.get("b_acc").verdict is Verdict.REMOVED  # type: ignore[union-attr]
+    assert one(result, "a_acc").verdict is Verdict.NEW
+    assert one(result, "b_acc").verdict is Verdict.REMOVED
     assert result.outcome is Outcome.WARN
 
 
 def test_a_gated_metric_that_went_missing_warns_and_strict_fails_it_when_head_drops_it() -> None:
     rules = [GateRule("acc", severity=Severity.FAIL)]
     result = gate(metrics(other=1.0), metrics(acc=0.9, other=1.0), rules)
-    removed = result.get("acc")
+    removed = one(result, "acc")
     assert removed is not None
     assert (removed.verdict, removed.warning, removed.blocking) == (Verdict.REMOVED, True, False)
     assert "gated by `acc`" in removed.reason
@@ -162,7 +179,7 @@ def test_nan_and_text_values_are_unknown_and_strict_fails_them() -> None:
 
 def test_infinite_loss_is_a_regression_when_lower_is_better() -> None:
     result = gate(metrics(loss=math.inf), metrics(loss=0.3), [GateRule("loss", abs=1.0)])
-    assert result.get("loss").verdict is Verdict.REGRESSED  # type: ignore[union-attr]
+    assert one(result, "loss").verdict is Verdict.REGRESSED
 
 
 def test_results_put_blocking_regressions_first_when_mixed() -> None:
@@ -182,7 +199,7 @@ def test_noise_interval_decides_three_ways_when_present() -> None:
         comparison = compare(
             metrics(acc=0.839), base, baseline=REF, intervals={"acc": Interval(low, high, 0.95, "bootstrap")}
         )
-        res = evaluate(comparison, rule).get("acc")
+        res = one(evaluate(comparison, rule), "acc")
         assert res is not None
         return res.verdict
 
@@ -192,7 +209,7 @@ def test_noise_interval_decides_three_ways_when_present() -> None:
     comparison = compare(
         metrics(acc=0.86), base, baseline=REF, intervals={"acc": Interval(0.012, 0.03, 0.95, "bootstrap")}
     )
-    assert evaluate(comparison, rule).get("acc").verdict is Verdict.IMPROVED  # type: ignore[union-attr]
+    assert one(evaluate(comparison, rule), "acc").verdict is Verdict.IMPROVED
     inconclusive = compare(
         metrics(acc=0.839), base, baseline=REF, intervals={"acc": Interval(-0.02, 0.001, 0.95, "bootstrap")}
     )
@@ -207,7 +224,7 @@ def test_noise_interval_falls_back_to_tolerances_when_it_is_not_finite() -> None
         baseline=REF,
         intervals={"acc": Interval(math.nan, math.nan, 0.95, "bootstrap")},
     )
-    result = evaluate(comparison, [GateRule("acc", abs=0.01)]).get("acc")
+    result = one(evaluate(comparison, [GateRule("acc", abs=0.01)]), "acc")
     assert result is not None
     assert result.verdict is Verdict.REGRESSED
     assert "exceeds tolerance" in result.reason

@@ -14,9 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlgate.documents import MAX_DEPTH
 from mlgate.errors import ExitCode, MetricsError
 from mlgate.gitrepo import GitRepo
-from mlgate.metrics import MAX_DEPTH, MAX_METRICS_BYTES, flatten, load_metrics, load_params, render
+from mlgate.metrics import MAX_METRICS_BYTES, flatten, load_metrics, load_params, render
 from mlgate.model import MetricSet, ValueKind
 from mlgate.tree import GitTree, WorkTree
 from tests.gitproject import GitProject

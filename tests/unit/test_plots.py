@@ -19,7 +19,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from mlgate import plots
+from mlgate import plotdata, plots
 from mlgate.errors import ConfigError, MetricsError
 from mlgate.model import Predictions
 
@@ -50,7 +50,7 @@ def ink(path: Path) -> np.ndarray:
     """Where the PNG holds anything but the white background: a (height, width) mask."""
     from matplotlib.image import imread
 
-    return (imread(path)[..., :3] < 0.99).any(axis=2)
+    return np.asarray((imread(path)[..., :3] < 0.99).any(axis=2))
 
 
 def png_text_keys(data: bytes) -> list[bytes]:
@@ -98,7 +98,7 @@ def test_decimate_keeps_each_buckets_min_max_and_endpoints_when_points_exceed_bu
     x = np.sort(rng.random(100_000)) * 50.0
     y = np.cumsum(rng.standard_normal(x.size))
     buckets = 64
-    dx, dy = plots.decimate_minmax(x, y, buckets)
+    dx, dy = plotdata.decimate_minmax(x, y, buckets)
     assert dx.size <= 2 * buckets + 2
     assert (dx[0], dy[0], dx[-1], dy[-1]) == (x[0], y[0], x[-1], y[-1])
     which = np.minimum(((x - x[0]) / (x[-1] - x[0]) * buckets).astype(int), buckets - 1)
@@ -114,7 +114,7 @@ def test_decimate_returns_a_subsequence_in_x_order_when_x_unordered() -> None:
     rng = np.random.default_rng(4)
     x = rng.permutation(10_000).astype(float)
     y = np.sin(x / 100.0)
-    dx, dy = plots.decimate_minmax(x, y, 50)
+    dx, dy = plotdata.decimate_minmax(x, y, 50)
     assert (np.diff(dx) > 0).all()
     np.testing.assert_array_equal(dy, np.sin(dx / 100.0))
     assert (dx[0], dx[-1]) == (0.0, 9_999.0)
@@ -123,7 +123,7 @@ def test_decimate_returns_a_subsequence_in_x_order_when_x_unordered() -> None:
 def test_decimate_drops_non_finite_points_when_values_are_missing() -> None:
     x = np.arange(10.0)
     y = np.array([1.0, np.nan, 3.0, np.inf, 5.0, 6.0, -np.inf, 8.0, 9.0, np.nan])
-    dx, dy = plots.decimate_minmax(x, y, 100)
+    dx, dy = plotdata.decimate_minmax(x, y, 100)
     np.testing.assert_array_equal(dx, [0.0, 2.0, 4.0, 5.0, 7.0, 8.0])
     np.testing.assert_array_equal(dy, [1.0, 3.0, 5.0, 6.0, 8.0, 9.0])
 
@@ -135,7 +135,7 @@ def test_decimate_drops_non_finite_points_when_values_are_missing() -> None:
 )
 def test_decimate_keeps_global_extremes_when_data_is_arbitrary(values: list[float], buckets: int) -> None:
     y = np.asarray(values)
-    dx, dy = plots.decimate_minmax(np.arange(y.size, dtype=float), y, buckets)
+    dx, dy = plotdata.decimate_minmax(np.arange(y.size, dtype=float), y, buckets)
     assert dy.min() == y.min()
     assert dy.max() == y.max()
     assert dx.size <= max(y.size, 2 * buckets + 2)
@@ -251,14 +251,14 @@ def test_plot_curve_output_ignores_global_rc_params_when_the_user_changed_them(t
 def test_compute_confusion_equals_the_sklearn_matrix_when_classes_are_many() -> None:
     preds = multi_preds(k=5)
     expected = confusion_matrix(preds.y_true, preds.y_pred, labels=range(5))
-    np.testing.assert_array_equal(plots.compute_confusion(preds), expected)
+    np.testing.assert_array_equal(plotdata.compute_confusion(preds), expected)
 
 
 def test_compute_confusion_has_a_row_per_label_when_a_class_never_occurs() -> None:
     preds = Predictions(
         "classification", np.array([0, 1]), np.array([1, 1]), "p.csv", "h", labels=("a", "b", "c")
     )
-    np.testing.assert_array_equal(plots.compute_confusion(preds), [[0, 1, 0], [0, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(plotdata.compute_confusion(preds), [[0, 1, 0], [0, 1, 0], [0, 0, 0]])
 
 
 @pytest.mark.parametrize(
@@ -277,7 +277,7 @@ def test_compute_confusion_raises_metrics_error_when_codes_are_unusable(
 ) -> None:
     preds = Predictions(task, np.array(y_true), np.array([0, 1]), "eval/p.csv", "h")
     with pytest.raises(MetricsError, match=f"eval/p.csv: .*{message}"):
-        plots.compute_confusion(preds)
+        plotdata.compute_confusion(preds)
 
 
 def test_plot_confusion_renders_head_and_base_when_base_is_given(tmp_path: Path) -> None:
@@ -318,23 +318,23 @@ def test_plot_confusion_is_byte_identical_when_rendered_twice(tmp_path: Path) ->
 def test_compute_roc_equals_sklearn_roc_curve_when_scores_tie_or_not(ties: bool, drop: bool) -> None:
     preds = binary_preds(ties=ties)
     assert preds.score is not None
-    fpr, tpr, thresholds = plots.compute_roc(preds.y_true, preds.score, drop_intermediate=drop)
+    fpr, tpr, thresholds = plotdata.compute_roc(preds.y_true, preds.score, drop_intermediate=drop)
     expected = roc_curve(preds.y_true, preds.score, drop_intermediate=drop)
     for got, want in zip((fpr, tpr, thresholds), expected, strict=True):
         np.testing.assert_allclose(got, want)
-    assert plots.area_under(fpr, tpr) == pytest.approx(roc_auc_score(preds.y_true, preds.score))
+    assert plotdata.area_under(fpr, tpr) == pytest.approx(roc_auc_score(preds.y_true, preds.score))
 
 
 @pytest.mark.parametrize("ties", [False, True])
 def test_compute_pr_equals_sklearn_precision_recall_curve_when_scores_tie_or_not(ties: bool) -> None:
     preds = binary_preds(ties=ties)
     assert preds.score is not None
-    precision, recall, thresholds = plots.compute_pr(preds.y_true, preds.score)
+    precision, recall, thresholds = plotdata.compute_pr(preds.y_true, preds.score)
     expected = precision_recall_curve(preds.y_true, preds.score)
     for got, want in zip((precision, recall, thresholds), expected, strict=True):
         np.testing.assert_allclose(got, want)
     ap = average_precision_score(preds.y_true, preds.score)
-    assert plots.average_precision(precision, recall) == pytest.approx(ap)
+    assert plotdata.average_precision(precision, recall) == pytest.approx(ap)
 
 
 def test_plot_roc_shows_head_and_base_auc_when_base_is_given(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import functools
 import importlib
 import inspect
 import pickle
@@ -37,16 +36,25 @@ def all_records() -> list[type[Record]]:
     )
 
 
-@functools.cache
+_REFERENCES: dict[type[Any], type[Any]] = {}
+
+
 def as_dataclass(cls: type[Any]) -> type[Any]:
     """The `@dataclass(frozen=True)` class that `cls` stands for: the same fields, written the usual way."""
+    if cls not in _REFERENCES:
+        _REFERENCES[cls] = _written_as_dataclass(cls)
+    return _REFERENCES[cls]
+
+
+def _written_as_dataclass(cls: type[Any]) -> type[Any]:
     namespace: dict[str, Any] = {
         "__module__": cls.__module__,
         "__qualname__": cls.__qualname__,
         "__annotations__": {},
     }
-    if "__doc__" in cls.__dict__ and not cls.__doc__.startswith(cls.__name__ + "("):
-        namespace["__doc__"] = cls.__doc__
+    doc = cls.__dict__.get("__doc__")
+    if doc is not None and not doc.startswith(cls.__name__ + "("):
+        namespace["__doc__"] = doc
     for f in dataclasses.fields(cls):
         namespace["__annotations__"][f.name] = f.type
         namespace[f.name] = field(
@@ -60,7 +68,7 @@ def as_dataclass(cls: type[Any]) -> type[Any]:
     post_init = getattr(cls, "__post_init__", None)
     if post_init is not None:
         namespace["__post_init__"] = post_init
-    eq = cls.__eq__ is not object.__eq__
+    eq = vars(cls).get("__eq__") is not object.__eq__
     return dataclasses.dataclass(frozen=True, eq=eq)(type(cls.__name__, (), namespace))
 
 
@@ -82,9 +90,9 @@ def test_mlgate_has_its_records_and_no_frozen_dataclass_left() -> None:
 @pytest.mark.parametrize("cls", RECORDS, ids=lambda c: c.__qualname__)
 def test_each_record_looks_like_its_frozen_dataclass(cls: type[Any]) -> None:
     reference = as_dataclass(cls)
+    assert cls.__match_args__ == reference.__match_args__
     assert dataclasses.is_dataclass(cls)
     assert str(inspect.signature(cls)) == str(inspect.signature(reference))
-    assert cls.__match_args__ == reference.__match_args__
     assert cls.__doc__ == reference.__doc__
     assert (cls.__hash__ is None) == (reference.__hash__ is None)
     assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
@@ -214,9 +222,9 @@ def test_assignment_and_deletion_raise_as_in_a_frozen_dataclass() -> None:
 def test_argument_errors_read_as_in_a_dataclass() -> None:
     for cls in (Point, as_dataclass(Point)):
         with pytest.raises(TypeError, match=r"__init__\(\) missing 1 required positional argument: 'x'"):
-            cls()
+            cls()  # type: ignore[call-arg]
         with pytest.raises(TypeError, match="unexpected keyword argument 'cached'"):
-            cls(1, cached=3)
+            cls(1, cached=3)  # type: ignore[call-arg]
 
 
 def test_subclass_adds_its_fields_after_the_base_fields() -> None:

@@ -53,7 +53,8 @@ def test_csv_rows_are_seeds_when_the_header_has_a_seed_column(tmp_path: Path, se
     assert list(metrics.metrics) == ["accuracy", "loss"]
     accuracy = metrics.get("accuracy")
     assert accuracy is not None
-    assert (accuracy.repeats, accuracy.value) == (SEEDS, pytest.approx(0.82))
+    assert accuracy.repeats == SEEDS
+    assert accuracy.value == pytest.approx(0.82)
     assert metrics.warnings == ()
 
 

@@ -41,7 +41,7 @@ def test_success_streams_output_to_log_and_console(tmp_path: Path) -> None:
     assert record.exit_code == 0
     assert record.log_tail[-2:] == ("epoch 1", "epoch 2")
     assert (tmp_path / "logs" / "train.log").read_text() == "epoch 1\nepoch 2\n"
-    assert "  | epoch 2" in console.err.getvalue()  # type: ignore[attr-defined]
+    assert "  | epoch 2" in console.err.getvalue()
     assert record.runner is not None
     assert record.runner.cpus >= 1
     check_run(record)
@@ -160,8 +160,7 @@ print(torch.cuda.get_device_name(0), flush=True)
 def _cuda_torch() -> bool:
     if shutil.which("nvidia-smi") is None or importlib.util.find_spec("torch") is None:
         return False
-    import torch
-
+    torch = importlib.import_module("torch")
     return bool(torch.cuda.is_available())
 
 

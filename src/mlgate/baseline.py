@@ -85,14 +85,14 @@ class CommittedFileStore:
             metrics = load_metrics(tree, self.metrics)
         except MetricsError as exc:
             if _any_present(tree, self.metrics):
-                self.warn(f"baseline store committed: {exc}; ignored")
+                self.warn(f"baseline store committed: commit {sha[:12]}: {exc}; ignored")
             return None
         if not len(metrics):
             return None
         try:
             params = load_params(tree, self.params)
         except MetricsError as exc:
-            self.warn(f"baseline store committed: {exc}; params ignored")
+            self.warn(f"baseline store committed: commit {sha[:12]}: {exc}; params ignored")
             params = Params()
         ref = BaselineRef(store=self.name, sha=sha, saved_at=self.repo.commit_date(sha))
         return Baseline(metrics=metrics, params=params, ref=ref, tree=tree)
@@ -318,7 +318,11 @@ class CiArtifactStore:
 
 
 def _any_present(tree: FileTree, patterns: Sequence[str] | None) -> bool:
-    return patterns is not None and any(tree.glob(pattern) for pattern in patterns)
+    """Whether a MetricsError came from a file the commit has, rather than from one it does not have yet.
+
+    Found by the DVC layout (None), only files that exist are read, so every error is about one of them.
+    """
+    return patterns is None or any(tree.glob(pattern) for pattern in patterns)
 
 
 def find_baseline(

@@ -328,3 +328,38 @@ def test_shallow_clone_gives_the_fetch_depth_hint_when_origin_cannot_help(
     result = cli("diff", cwd=clone)
     assert result.code == 2
     assert "fetch-depth: 0" in result.err
+
+
+@pytest.mark.parametrize(
+    ("config", "broken"),
+    [
+        (None, '{"acc": 0.9,'),
+        ("metrics: [metrics.json]\n", '{"acc": 0.9,'),
+        (None, "\0binary"),
+    ],
+    ids=["dvc-layout", "configured", "binary-dvc-layout"],
+)
+def test_broken_committed_baseline_is_a_warning_naming_the_commit_with_or_without_config(
+    project: GitProject, cli: CliRunner, config: str | None, broken: str
+) -> None:
+    files = {"metrics.json": broken} | ({".mlgate.yml": config} if config else {})
+    base = project.commit("broken baseline", **{k.replace(".", "_dot_"): v for k, v in files.items()})
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.8})
+    result = cli("diff")
+    assert result.code == 0, result.err
+    warning = [line for line in result.err.splitlines() if "baseline store committed" in line]
+    assert len(warning) == 1, result.err
+    assert f"commit {base[:12]}: metrics.json" in warning[0]
+    assert warning[0].endswith("; ignored")
+
+
+def test_commits_from_before_the_metrics_existed_are_skipped_without_a_warning(
+    project: GitProject, cli: CliRunner
+) -> None:
+    project.commit("no metrics yet", **{"README_dot_md": "hello"})
+    project.branch("feature")
+    project.write("metrics.json", {"acc": 0.8})
+    result = cli("diff")
+    assert result.code == 0, result.err
+    assert "baseline store committed" not in result.err

@@ -24,6 +24,15 @@ class CliResult:
 CliRunner = Callable[..., CliResult]
 
 
+def one_error_line(result: CliResult) -> str:
+    """The one `mlgate: error:` line of a usage error (exit 2), with no traceback anywhere."""
+    assert result.code == 2, (result.code, result.err)
+    assert "Traceback" not in result.err
+    errors = [line for line in result.err.splitlines() if line.startswith("mlgate: error:")]
+    assert len(errors) == 1, result.err
+    return errors[0]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _config_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """mlgate processes the tests start keep their validated configs in a temp dir, not in ~/.cache."""

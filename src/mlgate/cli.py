@@ -20,7 +20,7 @@ from mlgate import __version__, localcache
 from mlgate.commands import Context
 from mlgate.console import Console
 from mlgate.entry import chosen_command, plotter_for
-from mlgate.errors import ExitCode, MlgateError
+from mlgate.errors import ExitCode, MlgateError, UsageError
 from mlgate.yamlfile import keeping
 
 if TYPE_CHECKING:
@@ -44,9 +44,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose errors are one `mlgate: error:` line like every other (argparse prints usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self.prog.removeprefix("mlgate").strip(), message, hint=f"see `{self.prog} --help`")
+
+
 def common_parser() -> argparse.ArgumentParser:
     """Flags every subcommand takes (DESIGN §2)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="config file (default: .mlgate.yml at the repo top)")
     common.add_argument(
         "--strict", action="store_true", default=None, help="no baseline, inconclusive or removed → fail"
@@ -62,7 +69,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The parser, with the full sub-parser of the command named in `argv` (every one when none is)."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="mlgate",
         description="Continuous machine learning for CI: train, compare with the main branch's baseline, "
         "gate, and post one sticky report.",
@@ -110,7 +117,13 @@ def main(
         parser = build_parser(argv)
         try:
             args = parser.parse_args(argv)
-        except SystemExit as exc:  # argparse already printed its message
+        except UsageError as exc:
+            command = chosen_command(argv)
+            if not exc.where and command in COMMANDS:  # the top parser's "unrecognized arguments"
+                exc = UsageError(command, exc.what, hint=f"see `mlgate {command} --help`")
+            _print_error(exc, err)
+            return int(exc.exit_code)
+        except SystemExit as exc:  # --help or --version, which argparse printed
             return int(ExitCode.USAGE if exc.code not in (0, None) else ExitCode.OK)
         if getattr(args, "handler", None) is None:
             parser.print_help(out)
@@ -141,6 +154,14 @@ def leave(code: int) -> NoReturn:
     os._exit(code)
 
 
+def _print_error(exc: MlgateError, err: TextIO, console: Console | None = None) -> None:
+    mask = console.mask if console is not None else str
+    where = f"{exc.where}: " if exc.where else ""
+    err.write(mask(f"mlgate: error: {where}{exc.what}") + "\n")
+    if exc.hint:
+        err.write(mask(f"hint: {exc.hint}") + "\n")
+
+
 def _watched() -> bool:
     """A tracer or profiler is set: sys.settrace/setprofile, or a sys.monitoring tool (Python 3.12+)."""
     monitoring = getattr(sys, "monitoring", None)
@@ -153,10 +174,7 @@ def _dispatch(ctx: Context, err: TextIO) -> ExitCode:
         code: ExitCode = ctx.args.handler(ctx)
         return code
     except MlgateError as exc:
-        where = f"{exc.where}: " if exc.where else ""
-        err.write(ctx.console.mask(f"mlgate: error: {where}{exc.what}") + "\n")
-        if exc.hint:
-            err.write(ctx.console.mask(f"hint: {exc.hint}") + "\n")
+        _print_error(exc, err, ctx.console)
         return exc.exit_code
     except KeyboardInterrupt:
         err.write("mlgate: interrupted\n")

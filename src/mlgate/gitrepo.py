@@ -232,13 +232,16 @@ class GitRepo(Record):
         """`ObjectReader.read` in this repository, through the process its reads share."""
         return self._objects.read(names, keep_up_to)
 
-    def resolve(self, rev: str) -> str:
-        """The full SHA of `rev`; an unknown revision is a GitError naming it (and the shallow hint)."""
+    def resolve(self, rev: str, *, given_as: str = "") -> str:
+        """The full SHA of `rev`; an unknown revision is a GitError naming it (and the shallow hint).
+
+        `given_as`: the flag it came from (`--base`), which the error names before the revision.
+        """
         out = self.try_git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         if out:
             return out.strip()
         hint = SHALLOW_HINT if self.is_shallow() else "check the name with `git log --oneline --all`"
-        raise GitError(f"--base {rev}", "unknown revision", hint=hint)
+        raise GitError(f"{given_as} {rev}".lstrip(), "unknown revision", hint=hint)
 
     def head(self) -> str:
         """HEAD's commit: the one `discover(note_head=True)` saw, else looked up now."""

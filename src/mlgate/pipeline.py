@@ -336,7 +336,7 @@ def _data_reference(repo: GitRepo, baseline: Baseline, path: str) -> tuple[dict[
 
 def _base_commit(repo: GitRepo, config: Config, head_sha: str, base: str | None) -> tuple[str, str]:
     if base is not None:
-        return repo.resolve(base), base
+        return repo.resolve(base, given_as="--base"), base
     branch = config.baseline.branch
     return repo.merge_base(head_sha, branch), branch
 

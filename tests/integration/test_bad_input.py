@@ -6,18 +6,10 @@ import time
 
 import pytest
 
-from tests.conftest import CliResult, CliRunner
+from tests.conftest import CliRunner, one_error_line
 from tests.gitproject import GitProject
 
 CONFIG = "metrics: [metrics.json]\ngates: [{metric: acc}]\n"
-
-
-def one_error_line(result: CliResult) -> str:
-    assert result.code == 2, (result.code, result.err)
-    assert "Traceback" not in result.err
-    errors = [line for line in result.err.splitlines() if line.startswith("mlgate: error:")]
-    assert len(errors) == 1, result.err
-    return errors[0]
 
 
 def _with_metrics(project: GitProject, content: bytes) -> None:
@@ -109,6 +101,45 @@ def test_missing_config_flag_file_is_a_usage_error(project: GitProject, cli: Cli
     assert "--config nope.yml: no such file" in one_error_line(cli("diff", "--config", "nope.yml"))
 
 
-def test_unknown_flag_is_exit_2(cli: CliRunner) -> None:
-    result = cli("diff", "--frobnicate")
-    assert result.code == 2
+@pytest.mark.parametrize(
+    ("argv", "expected", "hint"),
+    [
+        (
+            ["diff", "--frobnicate"],
+            "mlgate: error: diff: unrecognized arguments: --frobnicate",
+            "mlgate diff",
+        ),
+        (
+            ["diff", "--precision", "abc"],
+            "mlgate: error: diff: argument --precision: 'abc' is not a",
+            "mlgate diff",
+        ),
+        (
+            ["diff", "--precision", "-1"],
+            "mlgate: error: diff: argument --precision: -1 is out of range",
+            "mlgate diff",
+        ),
+        (
+            ["diff", "--md", "--json"],
+            "mlgate: error: diff: argument --json: not allowed with argument --md",
+            "mlgate diff",
+        ),
+        (["frobnicate"], "mlgate: error: argument COMMAND: invalid choice: 'frobnicate'", "mlgate"),
+        (["--frobnicate"], "mlgate: error: unrecognized arguments: --frobnicate", "mlgate"),
+    ],
+    ids=[
+        "unknown-flag",
+        "precision-not-a-number",
+        "precision-negative",
+        "exclusive-flags",
+        "command",
+        "top-flag",
+    ],
+)
+def test_bad_flags_are_one_error_line_with_the_help_to_read(
+    cli: CliRunner, argv: list[str], expected: str, hint: str
+) -> None:
+    result = cli(*argv)
+    assert one_error_line(result).startswith(expected)
+    assert result.err.splitlines() == [one_error_line(result), f"hint: see `{hint} --help`"]
+    assert result.out == ""

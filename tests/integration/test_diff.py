@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliRunner
+from tests.conftest import CliRunner, one_error_line
 from tests.gitproject import GitProject
 
 COMMITTED_CONFIG = "metrics: [metrics.json]\nparams: [params.yaml]\nbaseline: {stores: [committed]}\n"
@@ -75,17 +75,23 @@ def test_explicit_base_and_rev_compare_two_commits(project: GitProject, cli: Cli
 def test_unknown_base_rev_is_a_usage_error(project: GitProject, cli: CliRunner) -> None:
     project.commit("one", **{"metrics.json": {"acc": 0.5}})
     result = cli("diff", "--base", "no-such-rev")
-    assert result.code == 2
-    assert result.err.startswith("mlgate: error: --base no-such-rev: unknown revision")
-    assert "Traceback" not in result.err
+    assert one_error_line(result).startswith("mlgate: error: --base no-such-rev: unknown revision")
+    assert result.err.startswith("mlgate: error:")
+
+
+def test_unknown_rev_to_compare_is_named_as_given_not_as_the_base(
+    project: GitProject, cli: CliRunner
+) -> None:
+    project.commit("one", **{"metrics.json": {"acc": 0.5}})
+    result = cli("diff", "no-such-rev")
+    assert one_error_line(result).startswith("mlgate: error: no-such-rev: unknown revision")
 
 
 def test_not_a_git_repository_is_a_usage_error(tmp_path_factory, cli: CliRunner) -> None:  # type: ignore[no-untyped-def]
     bare = tmp_path_factory.mktemp("plain")
     (bare / "metrics.json").write_text('{"acc": 1}')
     result = cli("diff", cwd=bare)
-    assert result.code == 2
-    assert "not a git repository" in result.err
+    assert "not a git repository" in one_error_line(result)
 
 
 def test_shallow_clone_without_base_gives_fetch_depth_hint(
@@ -99,7 +105,8 @@ def test_shallow_clone_without_base_gives_fetch_depth_hint(
     project.git("clone", "-q", "--depth", "1", "--branch", "feature", f"file://{project.root}", str(clone))
     project.git("-C", str(clone), "remote", "remove", "origin")  # nothing to fetch the base from
     result = cli("diff", cwd=clone)
-    assert result.code == 2
+    error = one_error_line(result)
+    assert error.startswith("mlgate: error: baseline.branch main:"), error
     assert "fetch-depth: 0" in result.err
 
 

@@ -140,7 +140,7 @@ def test_discover_noting_head_fails_like_head_when_the_repository_has_no_commit(
         with pytest.raises(GitError, match="unknown revision") as caught:
             repo.head()
         assert (caught.value.where, caught.value.hint) == (
-            "--base HEAD",
+            "HEAD",
             "check the name with `git log --oneline --all`",
         )
 

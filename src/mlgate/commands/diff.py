@@ -34,7 +34,9 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
         "--table", action="store_const", const="table", dest="format", help="plain table (default)"
     )
     parser.add_argument("--all", action="store_true", help="show unchanged metrics and params too")
-    parser.add_argument("--precision", type=int, default=None, metavar="N", help="decimal places (default 5)")
+    parser.add_argument(
+        "--precision", type=_precision, default=None, metavar="N", help="decimal places, 0 to 15 (default 5)"
+    )
     parser.add_argument("--no-params", action="store_true", help="metrics only")
 
 
@@ -137,3 +139,14 @@ def _finite(value: float | None) -> float | str | None:
     if value is None or math.isfinite(value):
         return value
     return format_number(value)
+
+
+def _precision(text: str) -> int:
+    """`--precision N`: a whole number of decimal places, 0 to 15 (a double holds no more)."""
+    try:
+        places = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= places <= 15:
+        raise argparse.ArgumentTypeError(f"{places} is out of range: give 0 to 15 decimal places")
+    return places

@@ -18,6 +18,8 @@ MAX_DEPTH = 64
 Lines = Mapping[Any, int]
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_document(text: str, path: str) -> tuple[Any, Lines]:
@@ -26,8 +28,27 @@ def parse_document(text: str, path: str) -> tuple[Any, Lines]:
     if lower.endswith(".toml"):
         return _parse_toml(text, path), {}
     if lower.endswith(".json") or (not lower.endswith((".yml", ".yaml")) and text.lstrip()[:1] in "{["):
-        return parse_json(text, path), {}
-    return load_yaml(text, path, MetricsError)
+        data, lines = parse_json(text, path), {}
+    else:
+        data, lines = load_yaml(text, path, MetricsError)
+    if ("\\u" in text or "\\U" in text) and _SURROGATE_ESCAPE.search(text):
+        try:
+            data = _mend_surrogates(data)
+        except RecursionError:
+            raise MetricsError(path, f"nested more than {MAX_DEPTH} levels deep") from None
+    return data, lines
+
+
+def _mend_surrogates(data: Any) -> Any:
+    """`data` with each lone surrogate (`"\\ud800"` escaped in JSON or YAML: not a character, and not
+    writable as UTF-8) replaced by U+FFFD, in keys and values. Paired escapes were already one character."""
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data)
+    if isinstance(data, Mapping):
+        return {_mend_surrogates(key): _mend_surrogates(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_mend_surrogates(item) for item in data]
+    return data
 
 
 class _DuplicateKeyError(Exception):

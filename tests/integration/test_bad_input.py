@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -20,30 +21,66 @@ def _with_metrics(project: GitProject, content: bytes) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        (b"", "metrics.json: "),
-        (b"\x00\x01\x02binary\xff", "metrics.json: "),
-        (b'{"acc": 0.9,\n "loss": }', "metrics.json:2:"),
-        (b'{"acc": 0.9, "acc": 0.8}', "acc"),
-        (b"[1, 2, 3]", "metrics.json"),
-        (b"[" * 1000 + b"]" * 1000, "metrics.json"),
-        (b'{"a":' * 1000 + b"1" + b"}" * 1000, "metrics.json"),
+        (b"", "metrics.json: empty file"),
+        (b"\x00\x01\x02binary\xff", "metrics.json: binary file (NUL bytes), not text"),
+        (b'{"acc": 0.9,\n "loss": }', "metrics.json:2:10: invalid JSON: Expecting value"),
+        (b'{"acc": 0.9, "acc": 0.8}', "metrics.json:1: duplicate key 'acc'"),
+        (b"[1, 2, 3]", "metrics.json: top level must be a mapping of metric names, got a list"),
+        (b"[" * 1000 + b"]" * 1000, "metrics.json: nested more than 64 levels deep"),
+        (b'{"a":' * 1000 + b"1" + b"}" * 1000, "metrics.json: nested more than 64 levels deep"),
+        (b'{"\\ud800": ' * 1000 + b"1" + b"}" * 1000, "metrics.json: nested more than 64 levels deep"),
     ],
-    ids=["empty", "binary", "invalid-json", "duplicate-key", "not-a-mapping", "deep-list", "deep-dict"],
+    ids=[
+        "empty",
+        "binary",
+        "invalid-json",
+        "duplicate-key",
+        "not-a-mapping",
+        "deep-list",
+        "deep-dict",
+        "deep-dict-with-lone-surrogates",
+    ],
 )
 def test_unreadable_metrics_file_is_one_line_naming_it(
     project: GitProject, cli: CliRunner, content: bytes, expected: str
 ) -> None:
     _with_metrics(project, content)
-    line = one_error_line(cli("diff"))
-    assert expected in line
+    assert one_error_line(cli("diff")) == f"mlgate: error: {expected}"
 
 
 def test_invalid_yaml_metrics_name_line_and_column(project: GitProject, cli: CliRunner) -> None:
     project.commit("base", **{".mlgate.yml": "metrics: [m.yaml]\n", "m_dot_yaml": "acc: 0.9\n"})
     (project.root / "m.yaml").write_text("acc: 0.9\nloss: [unclosed\n")
     line = one_error_line(cli("diff"))
-    assert "m.yaml:" in line
-    assert "invalid YAML" in line
+    assert line.startswith("mlgate: error: m.yaml:3:1: invalid YAML: expected ',' or ']'"), line
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("metrics.json", b'{"acc": 0.8, "\\ud800x": 1, "note": "\\udfff"}'),
+        ("m.yaml", b'acc: 0.8\n"\\ud800x": 1\n'),
+    ],
+    ids=["json", "yaml"],
+)
+def test_lone_surrogate_escapes_become_replacement_characters_in_every_output(
+    project: GitProject, cli: CliRunner, name: str, content: bytes
+) -> None:
+    config = f"metrics: [{name}]\ngates: [{{metric: acc}}]\n"
+    project.commit("base", **{".mlgate.yml": config, name.replace(".", "_dot_"): '{"acc": 0.9}'})
+    (project.root / name).write_bytes(content)
+    preview = cli("report", "--preview")
+    assert preview.code == 0, preview.err
+    report = project.root / "mlgate-report"
+    assert "\ufffdx" in (report / "report.md").read_text(encoding="utf-8")
+    assert "\ufffdx" in (report / "report.html").read_text(encoding="utf-8")
+    for fmt in ("--md", "--table"):
+        result = cli("diff", fmt)
+        assert result.code == 0, result.err
+        assert "\ufffdx" in result.out
+    result = cli("diff", "--json")
+    assert result.code == 0, result.err
+    assert "\ufffdx" in json.loads(result.out)["metrics"][name]
 
 
 def test_bom_prefixed_metrics_are_read(project: GitProject, cli: CliRunner) -> None:

@@ -8,6 +8,7 @@ prints such a table. Any other cell (wide characters, surrounding spaces) goes t
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal
 
@@ -15,6 +16,9 @@ from mlgate import markdown as md
 from mlgate.model import Delta, Metric, format_number
 
 Format = Literal["md", "table"]
+# Letters and digits in runs joined by one `.`, `_`, `/`, `:`, `+` or `-`: no Markdown, HTML, mention or
+# autolink can start there (an `_` between two letters is not emphasis in GFM).
+_PLAIN_MD = re.compile(r"[A-Za-z0-9]+(?:[._/:+-][A-Za-z0-9]+)*")
 
 
 def render_diff_table(
@@ -78,7 +82,15 @@ def _plain_cell(text: str) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return _plain_cell(text).replace("|", "\\|")
+    """A name or value as DVC prints it when it is plain words (`eval.acc`, `metrics.json`), else a code span.
+
+    The table may be posted (`mlgate comment`), so nothing in it may act as Markdown or HTML: an `<!--`
+    hiding the rest, an `@mention`, emphasis, a link, a `www.` autolink, a `|` ending the cell.
+    """
+    text = _plain_cell(text)
+    if not text or (_PLAIN_MD.fullmatch(text) and not text.lower().startswith("www.")):
+        return text
+    return md.code_span(text, table=True)
 
 
 def _dvc_value(metric: Metric | None, precision: int, cell: Callable[[str], str]) -> str:

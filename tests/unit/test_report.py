@@ -572,7 +572,7 @@ def test_diff_table_prints_like_dvc_metrics_diff_md_when_asked_for_markdown() ->
         "| metrics.json   | eval.accuracy       | 0.842  | 0.839       | -0.003   |\n"
         "| metrics.json   | eval.p95_latency_ms | 41     | 47.5        | 6.5      |\n"
         "| eval/more.json | eval.new            | -      | 0.12346     | -        |\n"
-        "| eval/more.json | eval.label          | a\\|b   | -           | -        |\n"
+        "| eval/more.json | eval.label          | `a\\|b` | -           | -        |\n"
     )
 
 
@@ -582,6 +582,38 @@ def test_diff_table_shows_unchanged_metrics_only_when_all_is_asked() -> None:
     assert "eval.recall" in plain
     assert "eval.recall" not in render_diff_table(diff_rows(), "table")
     assert render_diff_table([], "md") == ""
+
+
+def diff_cells(body: str) -> list[list[tuple[str, set[str]]]]:
+    """Each body row of a diff table as markdown-it parses it: per cell, its text and its token types."""
+    rows: list[list[tuple[str, set[str]]]] = []
+    in_body = False
+    for token in GFM.parse(body):
+        if token.type in ("tbody_open", "tbody_close"):
+            in_body = token.type == "tbody_open"
+        elif token.type == "tr_open" and in_body:
+            rows.append([])
+        elif token.type == "inline" and in_body:
+            children = token.children or []
+            text = "".join(child.content for child in children if child.type in ("text", "code_inline"))
+            rows[-1].append((text, {child.type for child in children}))
+    return rows
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(hostile_text, min_size=1, max_size=6), hostile_text)
+def test_hostile_names_and_values_stay_text_in_one_row_each_of_diff_md(names: list[str], value: str) -> None:
+    text = Metric("x", None, "m.json", ValueKind.TEXT, value)
+    deltas = [Delta(n, Metric(n, 1.0, "m.json"), replace(text, name=n)) for n in names]
+    body = render_diff_table(deltas, "md", base_label=value, head_label="workspace")
+    rows = diff_cells(body)
+    assert len(rows) == len(names)
+    assert len(body.splitlines()) == len(names) + 2
+    for row, name in zip(rows, names, strict=True):
+        assert len(row) == 5
+        assert row[1][0].strip() == clean(name, 120).strip(), (name, body)
+        assert row[3][0].strip() == clean(value, 120).strip(), (value, body)
+        assert row[1][1] | row[3][1] <= {"text", "code_inline"}, body  # no HTML, link, emphasis or break
 
 
 def test_diff_table_does_not_import_jinja2_when_rendered() -> None:

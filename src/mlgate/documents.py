@@ -27,8 +27,9 @@ def parse_document(text: str, path: str) -> tuple[Any, Lines]:
     lower = path.lower()
     if lower.endswith(".toml"):
         return _parse_toml(text, path), {}
+    lines: Lines = {}
     if lower.endswith(".json") or (not lower.endswith((".yml", ".yaml")) and text.lstrip()[:1] in "{["):
-        data, lines = parse_json(text, path), {}
+        data = parse_json(text, path)
     else:
         data, lines = load_yaml(text, path, MetricsError)
     if ("\\u" in text or "\\U" in text) and _SURROGATE_ESCAPE.search(text):

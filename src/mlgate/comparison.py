@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mlgate.model import BaselineRef, Comparison, Delta, Interval, MetricSet, ParamChange, Params
+from mlgate.model import (
+    BaselineRef,
+    Comparison,
+    Delta,
+    Interval,
+    Metric,
+    MetricSet,
+    ParamChange,
+    Params,
+    ValueKind,
+)
+
+SHOWN_ITEMS = 6  # of a list or a mapping shown in place of a number
 
 
 def compare(
@@ -25,10 +37,15 @@ def compare(
     """
     intervals = intervals or {}
     base_metrics = base.metrics if base is not None else {}
-    deltas = [Delta(m.name, base_metrics.get(m.name), m, intervals.get(m.name)) for m in head]
-    deltas += [Delta(name, metric, None) for name, metric in base_metrics.items() if name not in head]
+    head_metrics, warnings = reshaped(head.metrics, base_metrics, ("here", "in the baseline"))
+    base_metrics, more = reshaped(base_metrics, head.metrics, ("in the baseline", "here"))
+    deltas = [
+        Delta(m.name, base_metrics.get(m.name), m, intervals.get(m.name)) for m in head_metrics.values()
+    ]
+    deltas += [Delta(name, metric, None) for name, metric in base_metrics.items() if name not in head_metrics]
     return Comparison(
         deltas=tuple(deltas),
+        warnings=tuple(warnings + more),
         param_changes=compare_params(head_params, base_params) if base is not None else (),
         baseline=baseline if base is not None else None,
         head_sha=head_sha,
@@ -46,3 +63,47 @@ def compare_params(head: Params | None, base: Params | None) -> tuple[ParamChang
         for name in names
         if head_values.get(name) != base_values.get(name)
     )
+
+
+def reshaped(
+    metrics: Mapping[str, Metric], other: Mapping[str, Metric], sides: tuple[str, str]
+) -> tuple[Mapping[str, Metric], list[str]]:
+    """`metrics` with a TEXT metric for each name that `other` has as a number and `metrics` has as a list
+    or a mapping (flattened to `acc.0`, `acc.macro`), placed before its first item, and a warning for each.
+
+    So a value that became a list reads as "cannot compare 0.9 with [0.9, 0.8]", not as a removed metric.
+    """
+    wanted = {name for name, metric in other.items() if metric.kind is not ValueKind.TEXT} - metrics.keys()
+    if not wanted:
+        return metrics, []
+    items: dict[str, list[Metric]] = {}
+    for metric in metrics.values():
+        for at, char in enumerate(metric.name):
+            if char == "." and metric.name[:at] in wanted:
+                items.setdefault(metric.name[:at], []).append(metric)
+    if not items:
+        return metrics, []
+    out: dict[str, Metric] = {}
+    warnings: list[str] = []
+    for name, metric in metrics.items():
+        prefix = next((p for p in items if name.startswith(p + ".") and p not in out), None)
+        if prefix is not None:
+            kind, text = _container(prefix, items[prefix])
+            source = items[prefix][0].source
+            out[prefix] = Metric(prefix, None, source, ValueKind.TEXT, text)
+            warnings.append(
+                f"{source}: {prefix}: {kind} {sides[0]}, a number {sides[1]} ({text}); shown, not gated"
+            )
+        out[name] = metric
+    return out, warnings
+
+
+def _container(name: str, items: list[Metric]) -> tuple[str, str]:
+    """Whether the flattened `items` of `name` were a list or a mapping, and a short text of them."""
+    keys = [item.name[len(name) + 1 :] for item in items]
+    shown = [item.display() for item in items[:SHOWN_ITEMS]]
+    more = [f"… {len(items) - SHOWN_ITEMS} more"] if len(items) > SHOWN_ITEMS else []
+    if all(key.isdigit() for key in keys):
+        return "a list", "[" + ", ".join(shown + more) + "]"
+    pairs = [f"{key}: {text}" for key, text in zip(keys, shown, strict=False)]
+    return "a mapping", "{" + ", ".join(pairs + more) + "}"

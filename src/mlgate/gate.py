@@ -80,8 +80,9 @@ def evaluate(
     return GateResult(results=tuple(results), outcome=outcome, strict=strict)
 
 
-# NOTE: a gated metric that went missing at head (deleted, renamed, or now a list or a mapping) is a warning,
-# never a quiet pass: otherwise dropping a metric from the file would slip past its rule. --strict fails it.
+# NOTE: a gated metric that went missing at head (deleted, renamed) or is no longer a number there (a string,
+# a list, a mapping, NaN) is a warning, never a quiet pass: otherwise breaking the metric would slip past its
+# rule. --strict fails it.
 _DOUBTFUL = (Verdict.INCONCLUSIVE, Verdict.UNKNOWN, Verdict.REMOVED)
 
 
@@ -114,7 +115,7 @@ def _judge(delta: Delta, rule: GateRule | None, has_baseline: bool) -> MetricRes
     judgement = _verdict(delta, direction, rule, has_baseline)
     bound = _bound_violation(delta, rule)
     reason = judgement.reason if bound is None else f"{bound}; {judgement.reason}"
-    if gated and judgement.verdict is Verdict.REMOVED:
+    if gated and (judgement.verdict is Verdict.REMOVED or delta.lost_number):
         reason += f" (gated by `{rule.metric}`: a warning; --strict fails it)"  # type: ignore[union-attr]
     if rule is None:
         reason += " (no gate rule matches: shown, not gated)"

@@ -172,6 +172,13 @@ class Delta(Record):
         return None if math.isnan(diff) else diff
 
     @property
+    def lost_number(self) -> bool:
+        """Head has the metric but no longer as a number (a string, a list, a mapping, NaN), where the
+        baseline has one."""
+        base, head = self.base, self.head
+        return base is not None and base.is_number and head is not None and not head.is_number
+
+    @property
     def rel(self) -> float | None:
         change = self.change
         if change is None or self.base is None or self.base.value in (None, 0.0):
@@ -200,6 +207,7 @@ class Comparison(Record):
     baseline: BaselineRef | None = None
     head_sha: str | None = None
     noise_note: str | None = None
+    warnings: tuple[str, ...] = ()
 
     @property
     def has_baseline(self) -> bool:
@@ -243,9 +251,10 @@ class MetricResult(Record):
 
     @property
     def warning(self) -> bool:
-        """A gated result that does not block but must not pass silently (a REMOVED metric among them)."""
+        """A gated result that does not block but must not pass silently: a REMOVED metric among them, and one
+        that is a number in the baseline but not at head (a string, a list, a mapping, NaN)."""
         doubtful = self.verdict in (Verdict.REGRESSED, Verdict.INCONCLUSIVE, Verdict.REMOVED)
-        bad = doubtful or self.bound_violated
+        bad = doubtful or self.bound_violated or self.delta.lost_number
         return self.gated and bad and not self.blocking
 
 

@@ -143,6 +143,8 @@ def evaluate_checkout(
         )
 
     comparison, gate = judge(noise)
+    for warning in comparison.warnings:
+        console.warn(warning)
     confirmation = None
     if confirm_env is not None and rev is None and baseline is not None:
         confirmed = _confirmed(repo, config, confirm_env, console, noise, gate, baseline)

@@ -96,13 +96,30 @@ def test_missing_metrics_file_names_the_pattern(project: GitProject, cli: CliRun
     assert "metrics.json" in one_error_line(cli("diff"))
 
 
-def test_string_metric_is_shown_not_gated_with_a_warning(project: GitProject, cli: CliRunner) -> None:
-    _with_metrics(project, b'{"acc": "n/a"}')
-    result = cli("diff", "--md", "--all")
+@pytest.mark.parametrize(
+    ("content", "shown", "kind"),
+    [
+        (b'{"acc": [0.9, 0.8]}', "[0.9, 0.8]", "a list"),
+        (b'{"acc": {"macro": 0.7, "micro": 0.9}}', "{macro: 0.7, micro: 0.9}", "a mapping"),
+        (b'{"acc": "n/a"}', "n/a", "not a number"),
+    ],
+    ids=["list", "mapping", "string"],
+)
+def test_a_gated_number_that_became_text_a_list_or_a_mapping_is_shown_not_gated_with_a_warning(
+    project: GitProject, cli: CliRunner, content: bytes, shown: str, kind: str
+) -> None:
+    _with_metrics(project, content)
+    result = cli("diff", "--json")
     assert result.code == 0, result.err
-    assert "mlgate: warning:" in result.err
-    assert "acc" in result.err
-    assert "n/a" in result.out
+    warnings = [line for line in result.err.splitlines() if line.startswith("mlgate: warning:")]
+    assert len(warnings) == 1, result.err
+    assert warnings[0].startswith(f"mlgate: warning: metrics.json: acc: {kind}")
+    assert warnings[0].endswith("shown, not gated")
+    acc = json.loads(result.out)["metrics"]["metrics.json"]["acc"]
+    assert (acc["old"], acc["new"], acc["verdict"]) == (0.9, shown, "unknown")
+    assert json.loads(result.out)["outcome"] == "warn"
+    explained = cli("explain", "acc")
+    assert f"cannot compare 0.9 with {shown} (gated by `acc`: a warning; --strict fails it)" in explained.out
 
 
 def test_hundred_megabyte_metrics_file_fails_fast(project: GitProject, cli: CliRunner) -> None:

@@ -168,13 +168,21 @@ def test_a_gated_metric_that_went_missing_warns_and_strict_fails_it_when_head_dr
     assert ungated.outcome is Outcome.PASS
 
 
-def test_nan_and_text_values_are_unknown_and_strict_fails_them() -> None:
+def test_gated_numbers_that_became_nan_or_text_are_unknown_warnings_and_strict_fails_them() -> None:
     head = metrics(acc=math.nan, f1="n/a")
     base = metrics(acc=0.9, f1=0.8)
     result = gate(head, base, [GateRule("*")])
-    assert {r.verdict for r in result.results} == {Verdict.UNKNOWN}
-    assert result.outcome is Outcome.PASS
+    assert {(r.verdict, r.warning, r.blocking) for r in result.results} == {(Verdict.UNKNOWN, True, False)}
+    assert all("gated by `*`: a warning; --strict fails it" in r.reason for r in result.results)
+    assert result.outcome is Outcome.WARN
     assert gate(head, base, [GateRule("*")], strict=True).outcome is Outcome.FAIL
+    assert gate(head, base, [GateRule("other")]).outcome is Outcome.PASS  # shown, not gated
+
+
+def test_unknown_is_no_warning_when_the_baseline_had_no_number_either() -> None:
+    result = gate(metrics(acc=0.9, name="b"), metrics(acc=math.nan, name="a"), [GateRule("*")])
+    assert {(r.verdict, r.warning) for r in result.results} == {(Verdict.UNKNOWN, False)}
+    assert result.outcome is Outcome.PASS
 
 
 def test_infinite_loss_is_a_regression_when_lower_is_better() -> None:

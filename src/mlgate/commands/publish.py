@@ -109,6 +109,8 @@ def run(ctx: Context) -> ExitCode:
     number = _change_of(ctx, forge, data)
     loaded, found, notes = _base_side(ctx, ci, forge, repo, data)
     comparison, gate = _recompute(ctx, loaded, data, found)
+    for warning in comparison.warnings:
+        ctx.console.warn(warning)
     plots = tuple(PlotImage(title=f"Plot {i + 1}", path=path) for i, path in enumerate(data.images))
     inp = ReportInput(
         title=loaded.config.report.title, gate=gate, comparison=comparison, plots=plots,

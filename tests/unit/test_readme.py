@@ -41,9 +41,11 @@ def readme_setup_lines() -> list[str]:
 
 
 def test_readme_has_exactly_two_setup_lines_try_it_and_the_tests() -> None:
-    try_it, tests = readme_setup_lines()
-    assert try_it == "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[demo]' && mlgate demo"
-    assert tests == "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' && pytest"
+    venv = "python3 -m venv .venv && . .venv/bin/activate && "
+    assert readme_setup_lines() == [
+        venv + "pip install -e '.[demo]' && mlgate demo",
+        venv + "pip install -e '.[test]' && pytest",
+    ]
 
 
 def test_ci_runs_the_readme_setup_lines_as_written() -> None:

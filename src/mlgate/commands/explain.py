@@ -79,8 +79,10 @@ def _rule_lines(result: MetricResult) -> list[str]:
         rel_abs = format_number(rule.rel * abs(base.value))
         rel = f"rel {format_number(rule.rel)} × |{format_number(base.value)}| = {rel_abs}"
         lines.append(f"tolerance: abs {format_number(rule.abs)}, {rel}; a regression must exceed both")
-    if rule.min is not None or rule.max is not None:
-        lines.append(f"bounds:    min {rule.min}, max {rule.max}")
+    bounds = [f"{name} {format_number(bound)}" for name, bound in (("min", rule.min), ("max", rule.max))
+              if bound is not None]  # fmt: skip
+    if bounds:
+        lines.append(f"bounds:    {', '.join(bounds)} (checked whatever the change)")
     return lines
 
 

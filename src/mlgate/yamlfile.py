@@ -2,9 +2,9 @@
 
 `load_yaml` returns the data and, for every mapping key and sequence item, the 1-based line it was written
 on, so an error can say `.mlgate.yml:7: gates[1].abs: …`. Every refusal is one line naming file, line and
-column: PyYAML's errors and a tagged value its constructor cannot build (`!!float abc`). Inside
-`keeping(directory)` (cli.py sets it for each local command) a document parsed before comes from yamlcache.py
-instead of PyYAML.
+column: PyYAML's errors, a tagged value its constructor cannot build (`!!float abc`), and aliases that repeat
+more than MAX_ALIAS_NODES nodes or name the node they are in. Inside `keeping(directory)` (cli.py sets it for
+each local command) a document parsed before comes from yamlcache.py instead of PyYAML.
 """
 
 from __future__ import annotations
@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 
 Path_ = tuple[str | int, ...]
 
+# NOTE: an alias repeats the whole node it names, so a few hundred bytes of nested `&a`/`*a` lists stand for
+# millions of values (the "billion laughs"; PyYAML sets no limit, https://github.com/yaml/pyyaml/issues/235).
+# Counted while composing, before anything is built. Real files repeat a block of params or a stage a few
+# times; 100,000 repeated nodes are about what a 1 MiB file without aliases holds, well inside the 16 MiB
+# limit on a file, and take under two seconds to read.
+MAX_ALIAS_NODES = 100_000
 _CAUGHT = (ArithmeticError, AttributeError, LookupError, TypeError, ValueError)
 _TAG_PREFIX = "tag:yaml.org,2002:"
 
@@ -39,14 +45,45 @@ class _Refusal(Exception):
 
 @cache
 def _strict_loader() -> type[yaml.SafeLoader]:
-    """SafeLoader without the YAML 1.1 surprises that matter here: `on`/`yes` stay strings. A value its
-    constructors cannot build is a _Refusal at its node.
+    """SafeLoader without the YAML 1.1 surprises that matter here: `on`/`yes` stay strings. It counts the
+    nodes aliases repeat while composing, and a value its constructors cannot build is a _Refusal at its node.
 
     Built on first use: PyYAML's import is a tenth of `mlgate diff`, which reads no YAML in a JSON project.
     """
     import yaml
 
     class StrictLoader(yaml.SafeLoader):
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.expanded = 0  # the nodes composed so far, each alias counting the nodes it repeats
+            self.repeated = 0
+            self.sizes: dict[str, int] = {}  # anchor → the nodes its node expands to
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            before = self.expanded
+            node = super().compose_node(parent, index)
+            if isinstance(event, yaml.AliasEvent):
+                self._repeat(event)
+            else:
+                self.expanded += 1
+                if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+                    self.sizes[event.anchor] = self.expanded - before
+            return node
+
+        def _repeat(self, alias: yaml.AliasEvent) -> None:
+            size = self.sizes.get(alias.anchor or "")
+            if size is None:
+                raise _Refusal(alias.start_mark, f"alias *{alias.anchor} is inside the node it names")
+            self.expanded += size
+            self.repeated += size
+            if self.repeated > MAX_ALIAS_NODES:
+                raise _Refusal(
+                    alias.start_mark,
+                    f"aliases repeat more than {MAX_ALIAS_NODES:,} nodes (*{alias.anchor} here repeats "
+                    f"{size:,}); write the values out or repeat less",
+                )
+
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
             try:
                 return super().construct_object(node, deep)

@@ -1,7 +1,8 @@
-"""Through the CLI, YAML values PyYAML cannot build: exit 2, one line naming file, line and column."""
+"""Through the CLI, YAML PyYAML cannot build or that aliases blow up: exit 2, one line naming the line."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,12 @@ BAD_VALUES = [
     ("!!python/object:os.system x", "a constructor for the tag '!!python/object:os.system'"),
 ]
 IDS = ["float", "int", "timestamp", "binary", "unknown-tag"]
+
+
+def bomb(levels: int) -> str:
+    lines = ["l0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
 
 
 def _base(project: GitProject, config: str = METRICS_CONFIG) -> None:
@@ -60,6 +67,38 @@ def test_a_bad_tagged_config_value_is_one_line_with_line_and_column(
     line = one_error_line(cli("diff"))
     assert ".mlgate.yml:2:26: invalid YAML: " in line
     assert expected in line
+
+
+@pytest.mark.parametrize(("name", "config"), [("m.yaml", METRICS_CONFIG), ("params.yaml", PARAMS_CONFIG)])
+def test_an_alias_bomb_fails_fast_naming_the_alias(
+    project: GitProject, cli: CliRunner, name: str, config: str
+) -> None:
+    _base(project, config)
+    project.write(name, bomb(9))  # 306 bytes for 387 million numbers
+    started = time.monotonic()
+    line = one_error_line(cli("diff"))
+    assert time.monotonic() - started < 5
+    assert line.startswith(f"mlgate: error: {name}:6:10: aliases repeat more than 100,000 nodes")
+
+
+def test_an_alias_inside_the_node_it_names_fails_fast(project: GitProject, cli: CliRunner) -> None:
+    _base(project)
+    project.write("m.yaml", "acc: &x [1, *x]\n")
+    started = time.monotonic()
+    line = one_error_line(cli("diff"))
+    assert time.monotonic() - started < 5
+    assert "m.yaml:1:13: alias *x is inside the node it names" in line
+
+
+def test_metrics_and_params_with_a_few_aliases_are_compared(project: GitProject, cli: CliRunner) -> None:
+    _base(project, PARAMS_CONFIG)
+    project.write("m.yaml", "val: &scores {acc: 0.95, loss: 0.1}\ntest: *scores\n")
+    project.write("params.yaml", "base: &base {lr: 0.2, depth: 3}\nfinetune:\n  <<: *base\n  lr: 0.01\n")
+    result = cli("diff", "--json")
+    assert result.code == 0, result.err
+    assert '"test.acc"' in result.out
+    assert '"finetune.depth"' in result.out
+    assert '"new": 0.95' in result.out
 
 
 def test_a_file_that_failed_is_not_kept_in_the_yaml_cache(

@@ -1,7 +1,9 @@
 """Strict YAML reading for config and metrics files: duplicate keys are errors, positions are kept.
 
 `load_yaml` returns the data and, for every mapping key and sequence item, the 1-based line it was written
-on, so an error can say `.mlgate.yml:7: gates[1].abs: …`. Inside `keeping(directory)` (cli.py sets it for
+on, so an error can say `.mlgate.yml:7: gates[1].abs: …`. Every refusal is one line naming file, line and
+column: PyYAML's errors, a tagged value its constructor cannot build (`!!float abc`), and aliases that repeat
+more than MAX_ALIAS_NODES nodes or name the node they are in. Inside `keeping(directory)` (cli.py sets it for
 each local command) a document parsed before comes from yamlcache.py instead of PyYAML.
 """
 
@@ -22,17 +24,71 @@ if TYPE_CHECKING:
 
 Path_ = tuple[str | int, ...]
 
+# NOTE: an alias repeats the whole node it names, so a few hundred bytes of nested `&a`/`*a` lists stand for
+# millions of values (the "billion laughs"; PyYAML sets no limit, https://github.com/yaml/pyyaml/issues/235).
+# Counted while composing, before anything is built. Real files repeat a block of params or a stage a few
+# times; 100,000 repeated nodes are about what a 1 MiB file without aliases holds, well inside the 16 MiB
+# limit on a file, and take under two seconds to read.
+MAX_ALIAS_NODES = 100_000
+_CAUGHT = (ArithmeticError, AttributeError, LookupError, TypeError, ValueError)
+_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+class _Refusal(Exception):
+    """A document this module refuses, at `mark` (a PyYAML Mark) for the reason `what`."""
+
+    def __init__(self, mark: Any, what: str) -> None:
+        super().__init__(what)
+        self.mark = mark
+        self.what = what
+
 
 @cache
 def _strict_loader() -> type[yaml.SafeLoader]:
-    """SafeLoader without the YAML 1.1 surprises that matter here: `on`/`yes` stay strings.
+    """SafeLoader without the YAML 1.1 surprises that matter here: `on`/`yes` stay strings. It counts the
+    nodes aliases repeat while composing, and a value its constructors cannot build is a _Refusal at its node.
 
     Built on first use: PyYAML's import is a tenth of `mlgate diff`, which reads no YAML in a JSON project.
     """
     import yaml
 
     class StrictLoader(yaml.SafeLoader):
-        pass
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.expanded = 0  # the nodes composed so far, each alias counting the nodes it repeats
+            self.repeated = 0
+            self.sizes: dict[str, int] = {}  # anchor → the nodes its node expands to
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            before = self.expanded
+            node = super().compose_node(parent, index)
+            if isinstance(event, yaml.AliasEvent):
+                self._repeat(event)
+            else:
+                self.expanded += 1
+                if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+                    self.sizes[event.anchor] = self.expanded - before
+            return node
+
+        def _repeat(self, alias: yaml.AliasEvent) -> None:
+            size = self.sizes.get(alias.anchor or "")
+            if size is None:
+                raise _Refusal(alias.start_mark, f"alias *{alias.anchor} is inside the node it names")
+            self.expanded += size
+            self.repeated += size
+            if self.repeated > MAX_ALIAS_NODES:
+                raise _Refusal(
+                    alias.start_mark,
+                    f"aliases repeat more than {MAX_ALIAS_NODES:,} nodes (*{alias.anchor} here repeats "
+                    f"{size:,}); write the values out or repeat less",
+                )
+
+        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep)
+            except _CAUGHT as exc:
+                raise _Refusal(node.start_mark, _unbuildable(node, exc)) from None
 
     # NOTE: YAML 1.1 reads `on`, `off`, `yes`, `no` as booleans (GitHub's `on:` key is the famous victim);
     # keep only true/false, as YAML 1.2 does.
@@ -74,7 +130,7 @@ def load_yaml(
     kept = yamlcache.load(directory, text)
     if kept is not None:
         return kept
-    data, lines = _parse(text, source, error)
+    data, lines = _parse(text, source, error)  # raises on any bad document, so only a good one is kept
     yamlcache.save(directory, text, data, lines)
     return data, lines
 
@@ -82,29 +138,62 @@ def load_yaml(
 def _parse(text: str, source: str, error: Callable[[str, str], MlgateError]) -> tuple[Any, dict[Path_, int]]:
     import yaml
 
-    strict = _strict_loader()
     try:
-        node = yaml.compose(text, Loader=strict)
+        return _compose_and_build(text, source, error)
+    except _Refusal as exc:
+        raise error(_at(source, exc.mark), exc.what) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise error(where, f"invalid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise error(source, f"invalid YAML: {exc}") from None
+        mark = exc.problem_mark or exc.context_mark
+        where = _at(source, mark) if mark else source
+        raise error(where, f"invalid YAML: {_one_line(exc.problem or exc.context or '')}") from None
+    except yaml.YAMLError as exc:  # ReaderError, the one without a mark: a character YAML does not allow
+        position = getattr(exc, "position", None)
+        where = _at_offset(source, text, position) if isinstance(position, int) else source
+        first = str(exc).partition("\n")[0]  # the second line is PyYAML's `in "<unicode string>", position 6`
+        raise error(where, f"invalid YAML: {_one_line(first)}") from None
     except RecursionError:
         raise error(source, "invalid YAML: nested too deeply") from None
-    if node is None:
-        return None, {}
-    lines: dict[Path_, int] = {}
-    _check_keys(node, (), lines, source, error)
-    loader = strict("")
+
+
+def _compose_and_build(
+    text: str, source: str, error: Callable[[str, str], MlgateError]
+) -> tuple[Any, dict[Path_, int]]:
+    """What `yaml.load` does, with the keys checked between composing and building."""
+    loader = _strict_loader()(text)
     try:
-        data = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        raise error(source, f"invalid YAML: {exc}") from None
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        lines: dict[Path_, int] = {}
+        _check_keys(node, (), lines, source, error)
+        return loader.construct_document(node), lines
     finally:
         loader.dispose()
-    return data, lines
+
+
+def _unbuildable(node: yaml.Node, exc: Exception) -> str:
+    """What a tagged value PyYAML could not build was: `'abc' is not a !!float`."""
+    tag = str(node.tag).replace(_TAG_PREFIX, "!!")
+    text = node.value if isinstance(node.value, str) else ""  # a tagged collection PyYAML refuses itself
+    shown = text if len(text) <= 40 else text[:40] + "…"
+    reason = _one_line(str(exc)).split(";")[0]
+    detail = f": {reason}" if isinstance(exc, ValueError) and text[:40] not in reason else ""
+    return f"invalid YAML: {shown!r} is not a {tag}{detail}"
+
+
+def _at(source: str, mark: Any) -> str:
+    return f"{source}:{mark.line + 1}:{mark.column + 1}"
+
+
+def _at_offset(source: str, text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - text.rfind("\n", 0, offset)
+    return f"{source}:{line}:{column}"
+
+
+def _one_line(text: str) -> str:
+    """PyYAML's text on one line, its long tag prefix shortened as YAML writes it: `!!float`."""
+    return " ".join(text.split()).replace(_TAG_PREFIX, "!!")
 
 
 def _check_keys(

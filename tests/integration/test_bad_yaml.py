@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliRunner
+from tests.conftest import CliRunner, one_error_line
 from tests.gitproject import GitProject
-from tests.integration.test_bad_input import one_error_line
 
 METRICS_CONFIG = "metrics: [m.yaml]\n"
 PARAMS_CONFIG = "metrics: [m.yaml]\nparams: [params.yaml]\n"

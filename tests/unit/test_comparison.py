@@ -86,3 +86,11 @@ def test_nothing_is_reshaped_when_names_only_share_a_prefix_or_the_other_side_is
     text = MetricSet({"acc": Metric("acc", None, "m.json", ValueKind.TEXT, "n/a")})
     assert compare(_flat(acc__0=1), text).warnings == ()
     assert compare(_flat(acc__0=1), None).warnings == ()
+
+
+def test_a_metric_set_holds_names_and_iterates_metrics_in_file_order() -> None:
+    metrics = _set(b=1, a=2)
+    assert "a" in metrics
+    assert "c" not in metrics
+    assert [m.name for m in metrics] == ["b", "a"]
+    assert len(metrics) == 2

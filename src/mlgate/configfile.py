@@ -17,7 +17,7 @@ from mlgate import configcache
 from mlgate.config import Config
 from mlgate.errors import ConfigError
 from mlgate.record import Record
-from mlgate.yamlfile import Path_, format_path, load_yaml
+from mlgate.yamlfile import Path_, format_path, load_value, load_yaml
 
 CONFIG_NAMES = (".mlgate.yml", ".mlgate.yaml")
 ENV_PREFIX = "MLGATE_"
@@ -117,7 +117,7 @@ def _validated(
     try:
         config = validate(data)
     except Invalid as exc:
-        raise _config_error(exc.errors, source, lines) from None
+        raise _config_error(exc.errors, source, lines, sources) from None
     return LoadedConfig(config=config, path=path, sources=sources)
 
 
@@ -140,13 +140,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
     for name, value in sorted(env.items()):
         if not _is_override(name):
             continue
-        import yaml  # NOTE: only with an override: a command with none may read no YAML at all
-
-        key = _env_key(name[len(ENV_PREFIX) :])
-        try:
-            out[key] = yaml.safe_load(value) if value.strip() else value
-        except yaml.YAMLError:
-            out[key] = value
+        out[_env_key(name[len(ENV_PREFIX) :])] = load_value(value)  # NOTE: PyYAML only with an override
     return out
 
 
@@ -177,12 +171,19 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any, *, source: str) -> 
 _BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")  # STYLE: say what came
 
 
-def _config_error(errors: list[dict[str, Any]], source: str, lines: dict[Path_, int]) -> ConfigError:
+def _config_error(
+    errors: list[dict[str, Any]], source: str, lines: dict[Path_, int], sources: Mapping[str, str]
+) -> ConfigError:
+    """The first problem, named where its value came from: the file and line, or the variable or flag."""
     first = errors[0]
     loc = _without_union_tags(tuple(first["loc"]))
     key = format_path(loc) or "(top level)"
     line = _nearest_line(loc, lines)
     where = f"{source}:{line}" if line else source
+    dotted = ".".join(str(part) for part in loc)
+    given = [k for k in sources if sources[k] != source and (dotted == k or dotted.startswith(k + "."))]
+    if given:
+        where = sources[max(given, key=len)]
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         message = "unknown key"

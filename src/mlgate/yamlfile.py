@@ -135,6 +135,26 @@ def load_yaml(
     return data, lines
 
 
+def load_value(text: str) -> Any:
+    """A value written as YAML (an `MLGATE_*` override: `0.01`, `[a, b]`, `{x: 1}`), or the text itself when
+    it is no YAML mlgate reads. Read strictly, as a file is, and never kept (it may be a secret)."""
+    from mlgate.errors import UsageError
+
+    if not text.strip():
+        return text
+    try:
+        return _parse(text, "value", UsageError)[0]
+    except UsageError:
+        return text
+
+
+def dump_yaml(data: Any) -> str:
+    """`data` as block-style YAML, keys in their order, non-ASCII as written (`mlgate config`)."""
+    import yaml
+
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
 def _parse(text: str, source: str, error: Callable[[str, str], MlgateError]) -> tuple[Any, dict[Path_, int]]:
     import yaml
 

@@ -11,6 +11,7 @@ from mlgate.configfile import load_config
 from mlgate.configschema import json_schema
 from mlgate.errors import ConfigError, ExitCode
 from mlgate.model import Direction, Severity
+from mlgate.yamlfile import load_value
 
 FULL = """\
 version: 1
@@ -145,6 +146,36 @@ def test_env_overrides_file_and_flags_override_env(tmp_path: Path) -> None:
     assert flagged.config.train.command == "python c.py"
     assert flagged.sources["train.command"] == "flag"
     assert flagged.config.baseline.branch == "main"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0.01", 0.01),
+        ("[a, b]", ["a", "b"]),
+        ("{x: 1}", {"x": 1}),
+        ("on", "on"),
+        ("", ""),
+        ("!!float abc", "!!float abc"),
+        ("{a: 1, a: 2}", "{a: 1, a: 2}"),
+        ("&a [*a]", "&a [*a]"),
+        ("python train.py --lr 0.1", "python train.py --lr 0.1"),
+    ],
+)
+def test_an_override_value_is_read_as_strict_yaml_else_kept_as_text(text: str, value: object) -> None:
+    assert load_value(text) == value
+
+
+def test_a_bad_override_value_is_named_by_its_variable_not_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "baseline: {branch: main}\n")
+    for text in ("abc", "!!int x"):
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, {"MLGATE_BASELINE__MAX_DISTANCE": text})
+        assert caught.value.where == "env MLGATE_BASELINE__MAX_DISTANCE"
+        assert caught.value.what.startswith("baseline.max_distance: Input should be a valid integer")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {}, {"baseline.max_distance": "x"})
+    assert caught.value.where == "flag"
 
 
 def test_env_variable_names_keep_their_case_when_set_through_mlgate_train_env(tmp_path: Path) -> None:

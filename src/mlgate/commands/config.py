@@ -22,10 +22,9 @@ def register(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run_config(ctx: Context) -> ExitCode:
-    import yaml
-
     from mlgate.configschema import dump
     from mlgate.pipeline import load_effective_config
+    from mlgate.yamlfile import dump_yaml
 
     loaded = load_effective_config(ctx.cwd, ctx.flag("config"), ctx.env)
     data = mask_secrets(dump(loaded.config))
@@ -35,7 +34,7 @@ def run_config(ctx: Context) -> ExitCode:
     ctx.console.print(f"# config file: {loaded.path or '(none: defaults)'}")
     for key, source in sorted(loaded.sources.items()):
         ctx.console.print(f"# {key}: from {source}")
-    ctx.console.print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip())
+    ctx.console.print(dump_yaml(data).rstrip())
     return ExitCode.OK
 
 

@@ -165,7 +165,7 @@ def _parse(text: str, source: str, error: Callable[[str, str], MlgateError]) -> 
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = _at(source, mark) if mark else source
-        raise error(where, f"invalid YAML: {_one_line(exc.problem or exc.context or '')}") from None
+        raise error(where, f"invalid YAML: {_marked(exc)}") from None
     except yaml.YAMLError as exc:  # ReaderError, the one without a mark: a character YAML does not allow
         position = getattr(exc, "position", None)
         where = _at_offset(source, text, position) if isinstance(position, int) else source
@@ -199,6 +199,16 @@ def _unbuildable(node: yaml.Node, exc: Exception) -> str:
     reason = _one_line(str(exc)).split(";")[0]
     detail = f": {reason}" if isinstance(exc, ValueError) and text[:40] not in reason else ""
     return f"invalid YAML: {shown!r} is not a {tag}{detail}"
+
+
+def _marked(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem, after its context where the problem alone says too little: `found duplicate anchor
+    'a'; first occurrence on line 1; second occurrence`. A `while parsing …` context adds nothing."""
+    problem, context = _one_line(exc.problem or ""), _one_line(exc.context or "")
+    if not context or context.startswith("while "):
+        return problem or context
+    line = f" on line {exc.context_mark.line + 1}" if exc.context_mark else ""
+    return f"{context}{line}; {problem}" if problem else context
 
 
 def _at(source: str, mark: Any) -> str:

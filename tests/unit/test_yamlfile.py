@@ -79,6 +79,22 @@ def test_every_pyyaml_error_is_one_line_with_its_position(text: str, where: str)
     assert "position" not in error.what
 
 
+TWO = "but found another document"
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("a: &a 1\nb: &a 2\n", "found duplicate anchor 'a'; first occurrence on line 1; second occurrence"),
+        ("a: 1\n---\nb: 2\n", f"expected a single document in the stream on line 1; {TWO}"),
+        ("a: [1,\n", "expected the node content, but found '<stream end>'"),
+    ],
+    ids=["duplicate-anchor", "two-documents", "while-parsing"],
+)
+def test_a_terse_problem_says_its_context_and_a_while_parsing_one_does_not(text: str, what: str) -> None:
+    assert refusal(text).what == f"invalid YAML: {what}"
+
+
 def test_the_error_builder_given_is_the_one_raised() -> None:
     with pytest.raises(ConfigError, match=r"^\.mlgate\.yml:1:26: invalid YAML: 'x' is not a !!int$"):
         load_yaml("baseline: {max_distance: !!int x}\n", ".mlgate.yml", ConfigError)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from mlgate import __version__, localcache
 from mlgate.commands import Context
-from mlgate.console import Console
+from mlgate.console import Console, one_line
 from mlgate.entry import chosen_command, plotter_for
 from mlgate.errors import ExitCode, MlgateError, UsageError
 from mlgate.yamlfile import keeping
@@ -157,9 +157,9 @@ def leave(code: int) -> NoReturn:
 def _print_error(exc: MlgateError, err: TextIO, console: Console | None = None) -> None:
     mask = console.mask if console is not None else str
     where = f"{exc.where}: " if exc.where else ""
-    err.write(mask(f"mlgate: error: {where}{exc.what}") + "\n")
+    err.write(mask(one_line(f"mlgate: error: {where}{exc.what}")) + "\n")
     if exc.hint:
-        err.write(mask(f"hint: {exc.hint}") + "\n")
+        err.write(mask(one_line(f"hint: {exc.hint}")) + "\n")
 
 
 def _watched() -> bool:

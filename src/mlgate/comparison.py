@@ -77,22 +77,28 @@ def reshaped(
     if not wanted:
         return metrics, []
     items: dict[str, list[Metric]] = {}
+    starts: dict[str, list[str]] = {}  # a metric's name → the containers whose first item it is
     for metric in metrics.values():
-        for at, char in enumerate(metric.name):
-            if char == "." and metric.name[:at] in wanted:
-                items.setdefault(metric.name[:at], []).append(metric)
+        at = metric.name.find(".")
+        while at != -1:
+            prefix = metric.name[:at]
+            if prefix in wanted:
+                if prefix not in items:
+                    starts.setdefault(metric.name, []).append(prefix)
+                items.setdefault(prefix, []).append(metric)
+            at = metric.name.find(".", at + 1)
     if not items:
         return metrics, []
     out: dict[str, Metric] = {}
     warnings: list[str] = []
     for name, metric in metrics.items():
-        prefix = next((p for p in items if name.startswith(p + ".") and p not in out), None)
-        if prefix is not None:
+        for prefix in starts.get(name, ()):
             kind, text = _container(prefix, items[prefix])
             source = items[prefix][0].source
             out[prefix] = Metric(prefix, None, source, ValueKind.TEXT, text)
             warnings.append(
-                f"{source}: {prefix}: {kind} {sides[0]}, a number {sides[1]} ({text}); shown, not gated"
+                f"{source}: {prefix}: {kind} {sides[0]}, a number {sides[1]} ({text}); shown in its place, "
+                "not compared"
             )
         out[name] = metric
     return out, warnings

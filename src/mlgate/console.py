@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
+
+# C0/C1 controls (ANSI escapes start with ESC) and the Unicode line separators and direction overrides
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_BREAK = re.compile("\r\n|[\r\n]")
+
+
+def one_line(text: str) -> str:
+    """`text` as one line of a log: breaks as ⏎, tabs as spaces, control characters gone. A warning or an
+    error quotes untrusted text (a metric, a fork's artifact); on its own line it could pose as a CI
+    workflow command (`::add-mask::`, `::error::`) or move the terminal's cursor."""
+    if text.isprintable():
+        return text
+    return _UNSAFE.sub("", _BREAK.sub("⏎", text).replace("\t", " "))
 
 
 @dataclass
@@ -34,6 +48,7 @@ class Console:
 
     def warn(self, text: str) -> None:
         """`mlgate: warning: …` on stderr, kept for the report."""
+        text = one_line(text)
         self.warnings.append(text)
         self.err.write(f"mlgate: warning: {self.mask(text)}\n")
         self.err.flush()

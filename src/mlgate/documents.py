@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from mlgate import surrogates
 from mlgate.errors import MetricsError
 from mlgate.yamlfile import load_yaml
 
@@ -18,8 +19,6 @@ MAX_DEPTH = 64
 Lines = Mapping[Any, int]
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_document(text: str, path: str) -> tuple[Any, Lines]:
@@ -27,29 +26,14 @@ def parse_document(text: str, path: str) -> tuple[Any, Lines]:
     lower = path.lower()
     if lower.endswith(".toml"):
         return _parse_toml(text, path), {}
-    lines: Lines = {}
     if lower.endswith(".json") or (not lower.endswith((".yml", ".yaml")) and text.lstrip()[:1] in "{["):
         data = parse_json(text, path)
-    else:
-        data, lines = load_yaml(text, path, MetricsError)
-    if ("\\u" in text or "\\U" in text) and _SURROGATE_ESCAPE.search(text):
-        try:
-            data = _mend_surrogates(data)
-        except RecursionError:
-            raise MetricsError(path, f"nested more than {MAX_DEPTH} levels deep") from None
-    return data, lines
-
-
-def _mend_surrogates(data: Any) -> Any:
-    """`data` with each lone surrogate (`"\\ud800"` escaped in JSON or YAML: not a character, and not
-    writable as UTF-8) replaced by U+FFFD, in keys and values. Paired escapes were already one character."""
-    if isinstance(data, str):
-        return _SURROGATE.sub("\ufffd", data)
-    if isinstance(data, Mapping):
-        return {_mend_surrogates(key): _mend_surrogates(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_mend_surrogates(item) for item in data]
-    return data
+        if surrogates.may_hold(text):
+            return surrogates.mend(
+                data, {}, path, MetricsError, too_deep=f"nested more than {MAX_DEPTH} levels deep"
+            )
+        return data, {}
+    return load_yaml(text, path, MetricsError)
 
 
 class _DuplicateKeyError(Exception):

@@ -72,7 +72,7 @@ def load_metrics_file(tree: FileTree, path: str) -> tuple[list[Metric], list[str
         if metric.kind is ValueKind.TEXT:
             line = lines.get(key)
             where = f"{path}:{line}" if line else path
-            warnings.append(f"{where}: {metric.name}: not a number ({metric.raw!r}); shown, not gated")
+            warnings.append(f"{where}: {metric.name}: not a number ({metric.raw!r}); shown, not compared")
     if runs is None:
         return metrics, warnings
     metrics, more = repeats.with_repeats(metrics, runs, path)

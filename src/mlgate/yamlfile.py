@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlgate import surrogates
 from mlgate.errors import MlgateError
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def _parse(text: str, source: str, error: Callable[[str, str], MlgateError]) -> 
     import yaml
 
     try:
-        return _compose_and_build(text, source, error)
+        data, lines = _compose_and_build(text, source, error)
     except _Refusal as exc:
         raise error(_at(source, exc.mark), exc.what) from None
     except yaml.MarkedYAMLError as exc:
@@ -173,6 +174,9 @@ def _parse(text: str, source: str, error: Callable[[str, str], MlgateError]) -> 
         raise error(where, f"invalid YAML: {_one_line(first)}") from None
     except RecursionError:
         raise error(source, "invalid YAML: nested too deeply") from None
+    if surrogates.may_hold(text):
+        return surrogates.mend(data, lines, source, error, too_deep="invalid YAML: nested too deeply")
+    return data, lines
 
 
 def _compose_and_build(

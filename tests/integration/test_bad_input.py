@@ -96,6 +96,27 @@ def test_missing_metrics_file_names_the_pattern(project: GitProject, cli: CliRun
     assert "metrics.json" in one_error_line(cli("diff"))
 
 
+def test_lone_surrogates_in_the_config_and_its_overrides_reach_the_report_as_replacement_characters(
+    project: GitProject, cli: CliRunner
+) -> None:
+    config = 'metrics: [metrics.json]\nreport: {title: "t\\ud800"}\ngates: [{metric: "\\udfffacc"}]\n'
+    project.commit("base", **{".mlgate.yml": config, "metrics.json": {"acc": 0.9}})
+    for env in ({}, {"MLGATE_REPORT__TITLE": '"o\\ud800"'}):
+        preview = cli("report", "--preview", env=env)
+        assert preview.code == 0, preview.err
+        html = (project.root / "mlgate-report" / "report.html").read_text(encoding="utf-8")
+        assert ("o\ufffd" if env else "t\ufffd") in html
+
+
+def test_keys_that_become_one_once_surrogates_are_mended_are_a_duplicate_key(
+    project: GitProject, cli: CliRunner
+) -> None:
+    _with_metrics(project, b'{"acc": 0.9, "x\\ud800": 1, "x\\udfff": 2}')
+    assert one_error_line(cli("diff")) == (
+        "mlgate: error: metrics.json: duplicate key 'x\ufffd' once lone surrogates are read as U+FFFD"
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "shown", "kind"),
     [
@@ -114,12 +135,27 @@ def test_a_gated_number_that_became_text_a_list_or_a_mapping_is_shown_not_gated_
     warnings = [line for line in result.err.splitlines() if line.startswith("mlgate: warning:")]
     assert len(warnings) == 1, result.err
     assert warnings[0].startswith(f"mlgate: warning: metrics.json: acc: {kind}")
-    assert warnings[0].endswith("shown, not gated")
+    assert warnings[0].endswith(("; shown in its place, not compared", "; shown, not compared"))
     acc = json.loads(result.out)["metrics"]["metrics.json"]["acc"]
     assert (acc["old"], acc["new"], acc["verdict"]) == (0.9, shown, "unknown")
     assert json.loads(result.out)["outcome"] == "warn"
     explained = cli("explain", "acc")
     assert f"cannot compare 0.9 with {shown} (gated by `acc`: a warning; --strict fails it)" in explained.out
+
+
+def test_warnings_and_errors_quoting_untrusted_text_stay_one_line_each(
+    project: GitProject, cli: CliRunner
+) -> None:
+    _with_metrics(project, b'{"acc": [1, "x\\n::error title=pwn::injected\\u001b[2J"]}')
+    result = cli("diff", "--md")
+    assert result.code == 0, result.err
+    assert all(line.startswith("mlgate: warning: ") for line in result.err.splitlines()), result.err
+    assert "x⏎::error title=pwn::injected[2J" in result.err
+    assert "\x1b" not in result.err
+    (project.root / ".mlgate.yml").write_text('metrics: [metrics.json]\n"x\\n::error::y": 1\n')
+    result = cli("diff")
+    assert one_error_line(result).endswith(".mlgate.yml:2: x⏎::error::y: unknown key")
+    assert not any(line.startswith("::") for line in result.err.splitlines())
 
 
 def test_hundred_megabyte_metrics_file_fails_fast(project: GitProject, cli: CliRunner) -> None:

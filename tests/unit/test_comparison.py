@@ -61,7 +61,7 @@ def test_a_list_where_the_baseline_has_a_number_is_one_text_row_before_its_items
     assert acc.head == Metric("acc", None, "m.json", ValueKind.TEXT, "[0.9, 0.8]")
     assert acc.lost_number
     assert comparison.warnings == (
-        "m.json: acc: a list here, a number in the baseline ([0.9, 0.8]); shown, not gated",
+        "m.json: acc: a list here, a number in the baseline ([0.9, 0.8]); shown in its place, not compared",
     )
 
 
@@ -74,7 +74,8 @@ def test_a_mapping_in_the_baseline_where_head_has_a_number_is_shown_on_the_base_
     assert f1.base.raw == "{c0: 0, c1: 0.1, c2: 0.2, c3: 0.3, c4: 0.4, c5: 0.5, … 2 more}"
     assert not f1.lost_number  # the head has the number
     assert comparison.warnings == (
-        f"m.json: f1: a mapping in the baseline, a number here ({f1.base.raw}); shown, not gated",
+        f"m.json: f1: a mapping in the baseline, a number here ({f1.base.raw}); "
+        "shown in its place, not compared",
     )
     assert [d.name for d in comparison.deltas][1:] == [f"f1.c{i}" for i in range(8)]
 

@@ -127,7 +127,7 @@ def test_csv_text_cell_is_kept_as_text_with_a_warning_naming_the_line(tmp_path: 
     metrics = load_metrics(tree, ["m.csv"])
     assert metrics.metrics["model"].kind is ValueKind.TEXT
     assert metrics.metrics["model"].raw == "resnet"
-    assert metrics.warnings == ("m.csv:3: model: not a number ('resnet'); shown, not gated",)
+    assert metrics.warnings == ("m.csv:3: model: not a number ('resnet'); shown, not compared",)
 
 
 def test_json_booleans_become_bool_metrics_when_loaded(tmp_path: Path) -> None:
@@ -158,14 +158,14 @@ def test_string_value_is_text_with_a_warning_naming_file_and_key(tmp_path: Path)
     metrics = load_metrics(tree, ["m.json"])
     acc = metrics.metrics["eval.acc"]
     assert (acc.kind, acc.value, acc.raw, acc.is_number) == (ValueKind.TEXT, None, "0.9", False)
-    assert metrics.warnings[0] == "m.json: eval.acc: not a number ('0.9'); shown, not gated"
+    assert metrics.warnings[0] == "m.json: eval.acc: not a number ('0.9'); shown, not compared"
     assert len(metrics.warnings) == 2
 
 
 def test_yaml_text_warning_names_the_line_when_the_value_is_not_a_number(tmp_path: Path) -> None:
     tree = write(tmp_path, "m.yaml", "acc: 0.9\nnotes:\n  model: bert\n")
     assert load_metrics(tree, ["m.yaml"]).warnings == (
-        "m.yaml:3: notes.model: not a number ('bert'); shown, not gated",
+        "m.yaml:3: notes.model: not a number ('bert'); shown, not compared",
     )
 
 

@@ -120,7 +120,9 @@ def main(
         except UsageError as exc:
             command = chosen_command(argv)
             if not exc.where and command in COMMANDS:  # the top parser's "unrecognized arguments"
-                exc = UsageError(command, exc.what, hint=f"see `mlgate {command} --help`")
+                early = [arg for arg in argv[: argv.index(command)] if arg.startswith("-")]
+                hint = f"flags go after the command: `mlgate {command} {' '.join(early)} …`" if early else ""
+                exc = UsageError(command, exc.what, hint=hint or f"see `mlgate {command} --help`")
             _print_error(exc, err)
             return int(exc.exit_code)
         except SystemExit as exc:  # --help or --version, which argparse printed

@@ -103,8 +103,8 @@ def _validated(
     overrides: Mapping[str, Any],
 ) -> LoadedConfig:
     sources = dict.fromkeys(data, source)
-    for key, value in _env_overrides(env).items():
-        origin = f"env {ENV_PREFIX}{key.upper().replace('.', '__')}"
+    for key, (value, name) in _env_overrides(env).items():
+        origin = f"env {name}"
         _set_path(data, key, value, source=origin)
         sources[key] = origin
     for key, value in overrides.items():
@@ -134,13 +134,14 @@ def _parse(raw: bytes, source: str) -> tuple[dict[str, Any], dict[Path_, int]]:
     return data, lines
 
 
-def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
-    """`MLGATE_TRAIN__COMMAND=python t.py` → {"train.command": "python t.py"}; tokens are skipped."""
-    out: dict[str, Any] = {}
+def _env_overrides(env: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
+    """`MLGATE_TRAIN__COMMAND=python t.py` → {"train.command": ("python t.py", "MLGATE_TRAIN__COMMAND")}, the
+    value read as YAML and the variable's own name; tokens are skipped."""
+    out: dict[str, tuple[Any, str]] = {}
     for name, value in sorted(env.items()):
         if not _is_override(name):
             continue
-        out[_env_key(name[len(ENV_PREFIX) :])] = load_value(value)  # NOTE: PyYAML only with an override
+        out[_env_key(name[len(ENV_PREFIX) :])] = (load_value(value), name)  # NOTE: PyYAML only with one
     return out
 
 

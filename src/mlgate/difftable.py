@@ -90,7 +90,7 @@ def _md_cell(text: str) -> str:
     text = _plain_cell(text)
     if not text or (_PLAIN_MD.fullmatch(text) and not text.lower().startswith("www.")):
         return text
-    return md.code_span(text, table=True)
+    return md.code_span(text, table=True, limit=md.TEXT_LIMIT)
 
 
 def _dvc_value(metric: Metric | None, precision: int, cell: Callable[[str], str]) -> str:

@@ -191,31 +191,27 @@ def test_missing_config_flag_file_is_a_usage_error(project: GitProject, cli: Cli
     assert "--config nope.yml: no such file" in one_error_line(cli("diff", "--config", "nope.yml"))
 
 
+DIFF_HELP = "see `mlgate diff --help`"
+
+
 @pytest.mark.parametrize(
     ("argv", "expected", "hint"),
     [
-        (
-            ["diff", "--frobnicate"],
-            "mlgate: error: diff: unrecognized arguments: --frobnicate",
-            "mlgate diff",
-        ),
+        (["diff", "--frobnicate"], "diff: unrecognized arguments: --frobnicate", DIFF_HELP),
         (
             ["diff", "--precision", "abc"],
-            "mlgate: error: diff: argument --precision: 'abc' is not a",
-            "mlgate diff",
+            "diff: argument --precision: 'abc' is not a whole number",
+            DIFF_HELP,
         ),
+        (["diff", "--precision", "-1"], "diff: argument --precision: -1 is out of range", DIFF_HELP),
+        (["diff", "--md", "--json"], "diff: argument --json: not allowed with argument --md", DIFF_HELP),
+        (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate'", "see `mlgate --help`"),
+        (["--frobnicate"], "unrecognized arguments: --frobnicate", "see `mlgate --help`"),
         (
-            ["diff", "--precision", "-1"],
-            "mlgate: error: diff: argument --precision: -1 is out of range",
-            "mlgate diff",
+            ["-q", "diff"],
+            "diff: unrecognized arguments: -q",
+            "flags go after the command: `mlgate diff -q …`",
         ),
-        (
-            ["diff", "--md", "--json"],
-            "mlgate: error: diff: argument --json: not allowed with argument --md",
-            "mlgate diff",
-        ),
-        (["frobnicate"], "mlgate: error: argument COMMAND: invalid choice: 'frobnicate'", "mlgate"),
-        (["--frobnicate"], "mlgate: error: unrecognized arguments: --frobnicate", "mlgate"),
     ],
     ids=[
         "unknown-flag",
@@ -224,12 +220,13 @@ def test_missing_config_flag_file_is_a_usage_error(project: GitProject, cli: Cli
         "exclusive-flags",
         "command",
         "top-flag",
+        "flag-before-command",
     ],
 )
 def test_bad_flags_are_one_error_line_with_the_help_to_read(
     cli: CliRunner, argv: list[str], expected: str, hint: str
 ) -> None:
     result = cli(*argv)
-    assert one_error_line(result).startswith(expected)
-    assert result.err.splitlines() == [one_error_line(result), f"hint: see `{hint} --help`"]
+    assert one_error_line(result).startswith(f"mlgate: error: {expected}")
+    assert result.err.splitlines() == [one_error_line(result), f"hint: {hint}"]
     assert result.out == ""

@@ -176,6 +176,9 @@ def test_a_bad_override_value_is_named_by_its_variable_not_the_file(tmp_path: Pa
     with pytest.raises(ConfigError) as caught:
         load_config(path, {}, {"baseline.max_distance": "x"})
     assert caught.value.where == "flag"
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {"MLGATE_TRAIN__RAY__RESOURCES__my_gpu": "abc"})
+    assert caught.value.where == "env MLGATE_TRAIN__RAY__RESOURCES__my_gpu"  # as the user spelled it
 
 
 def test_env_variable_names_keep_their_case_when_set_through_mlgate_train_env(tmp_path: Path) -> None:

@@ -616,6 +616,26 @@ def test_hostile_names_and_values_stay_text_in_one_row_each_of_diff_md(names: li
         assert row[1][1] | row[3][1] <= {"text", "code_inline"}, body  # no HTML, link, emphasis or break
 
 
+@pytest.mark.parametrize(
+    ("name", "cell"),
+    [
+        ("eval.f1_macro", "eval.f1_macro"),
+        ("metrics.json", "metrics.json"),
+        ("@alice", "`@alice`"),
+        ("a@b.com", "`a@b.com`"),
+        ("www.evil.com", "`www.evil.com`"),
+        ("http://evil.com/x", "`http://evil.com/x`"),
+        ("_x_", "`_x_`"),
+        ("a__b", "`a__b`"),
+        ("#12", "`#12`"),
+        ("x" * 200 + "|", "`" + "x" * 200 + "\\|`"),
+    ],
+)
+def test_diff_md_leaves_plain_words_as_dvc_prints_them_and_quotes_the_rest(name: str, cell: str) -> None:
+    body = render_diff_table([Delta(name, None, Metric(name, 1.0, "m.json"))], "md")
+    assert body.splitlines()[2].split(" | ")[1].strip() == cell
+
+
 def test_diff_table_does_not_import_jinja2_when_rendered() -> None:
     code = (
         "import sys; from mlgate.difftable import render_diff_table; from mlgate.model import Delta, Metric;"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 from urllib.parse import quote
 
+from mlgate.console import one_line
 from mlgate.model import (
     Delta,
     Metric,
@@ -32,11 +33,6 @@ T = TypeVar("T")
 
 CELL_LIMIT = 120
 TEXT_LIMIT = 300
-# NOTE: these two stay pattern strings that `re` compiles on first use (≈3 ms here, most of this module's
-# import): `clean` needs them only for text that is not printable, which `mlgate diff` rarely meets.
-_NEWLINE = r"\r\n|[\r\n\x85\u2028\u2029]"
-# C0/C1 controls, bidi overrides ("Trojan Source"), BOM, and lone surrogates (unencodable as UTF-8).
-_CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 _TICKS = re.compile(r"`+")
 _ALT_SPECIAL = re.compile(r"([\\`*_\[\]<>()!|#~])")
 _ID = re.compile(r"[^A-Za-z0-9._:-]")
@@ -44,9 +40,7 @@ _ID = re.compile(r"[^A-Za-z0-9._:-]")
 
 def clean(text: str, limit: int = TEXT_LIMIT) -> str:
     """One line of text: line breaks as ⏎, tabs as spaces, control characters gone, capped with "…"."""
-    if not text.isprintable():
-        text = re.sub(_NEWLINE, "⏎", text).replace("\t", " ")
-        text = re.sub(_CONTROL, "", text)
+    text = one_line(text)
     if len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     return text
